@@ -1,0 +1,335 @@
+//! The contrastive meta-learning rule: configuration, per-task estimates and adaptation.
+//!
+//! For each task: a free phase from φ = ω gives φ⁰; a nudged phase on `L_in + β·L_out` from φ⁰
+//! gives φ⁺ (and, for the symmetric estimator, one on `L_in − β·L_out` gives φ⁻). The
+//! difference of end states over β estimates `dL_out/dθ` (see [`crate::synapse::contrast`]).
+//! No trajectory is stored: the [`Workspace`] holds four parameter-sized buffers, and the
+//! estimate is written back into two of them.
+
+use crate::error::Phase;
+use crate::inner::{descend, PhaseSpec};
+use crate::nn::{mse, Model};
+use crate::num::{Precision, Saturations, Scalar};
+use crate::optim::Bounds;
+use crate::synapse::{contrast, ComplexSynapse};
+use crate::task::Task;
+use crate::Error;
+
+/// Which finite difference turns end states into a meta-gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Estimator {
+    /// `(1/β)[∂θF(φ⁺, β) − ∂θF(φ⁰, 0)]`: one nudged phase, bias O(β).
+    Standard,
+    /// `(1/2β)[∂θF(φ⁺, β) − ∂θF(φ⁻, −β)]`: two nudged phases, bias O(β²).
+    Symmetric,
+}
+
+/// Which halves of θ are meta-learned; the other stays fixed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Learn {
+    /// ω and λ.
+    Both,
+    /// ω only (iMAML's proximal model).
+    Omega,
+    /// λ only (learned per-synapse weight decay).
+    Lambda,
+}
+
+/// Settings of the rule, in plain numbers; validated once by [`Cml::new`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    /// Free-phase gradient steps (also the steps of [`Cml::adapt`]).
+    pub free_steps: u32,
+    /// Free-phase learning rate.
+    pub free_lr: f64,
+    /// Steps of each nudged phase.
+    pub nudged_steps: u32,
+    /// Nudged-phase learning rate.
+    pub nudged_lr: f64,
+    /// Nudging strength β > 0.
+    pub beta: f64,
+    /// Standard or symmetric estimate.
+    pub estimator: Estimator,
+    /// Which meta-parameters are learned.
+    pub learn: Learn,
+    /// Smallest λ the meta-optimisers allow (> 0).
+    pub lambda_min: f64,
+    /// Largest λ the meta-optimisers allow (gradient descent diverges past `2/free_lr`).
+    pub lambda_max: f64,
+}
+
+impl Default for Config {
+    /// The recipe measured on the sinusoid family: symmetric, β = 0.1, 100 free steps at
+    /// lr 0.01, 50 nudged steps at lr/(1+β), λ in `[1e-4, 1/lr]`.
+    fn default() -> Self {
+        Self {
+            free_steps: 100,
+            free_lr: 0.01,
+            nudged_steps: 50,
+            nudged_lr: 0.01 / 1.1,
+            beta: 0.1,
+            estimator: Estimator::Symmetric,
+            learn: Learn::Both,
+            lambda_min: 1e-4,
+            lambda_max: 100.0,
+        }
+    }
+}
+
+/// Buffers for one task's phases: φ, φ⁰, φ⁺ and a gradient. After [`Cml::estimate`] the
+/// last two hold the task's meta-gradient (see [`Workspace::meta_gradient`]).
+#[derive(Clone, Debug)]
+pub struct Workspace<N: Precision, const P: usize> {
+    phi: [N::Param; P],
+    phi_free: [N::Param; P],
+    phi_plus: [N::Param; P],
+    grad: [N::Param; P],
+}
+
+impl<N: Precision, const P: usize> Default for Workspace<N, P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<N: Precision, const P: usize> Workspace<N, P> {
+    /// Zeroed buffers (a `const fn`, so a device can place them in a `static`).
+    pub const fn new() -> Self {
+        Self {
+            phi: [N::Param::ZERO; P],
+            phi_free: [N::Param::ZERO; P],
+            phi_plus: [N::Param::ZERO; P],
+            grad: [N::Param::ZERO; P],
+        }
+    }
+
+    /// The free-phase end state φ⁰ of the last estimate or adaptation.
+    pub fn phi_free(&self) -> &[N::Param; P] {
+        &self.phi_free
+    }
+
+    /// `(ĝ_ω, ĝ_λ)` of the last successful [`Cml::estimate`].
+    pub fn meta_gradient(&self) -> (&[N::Param; P], &[N::Param; P]) {
+        (&self.phi_plus, &self.grad)
+    }
+}
+
+/// What one task's estimate reports besides the meta-gradient.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TaskReport<A> {
+    /// Query MSE after the free phase (the learner as it would be deployed).
+    pub query_mse: A,
+    /// Saturations counted during the task (always 0 for floats).
+    pub saturations: Saturations,
+}
+
+/// The rule for one model, number format and parameter count `P`.
+#[derive(Clone, Copy, Debug)]
+pub struct Cml<N: Precision, M, const P: usize> {
+    model: M,
+    config: Config,
+    free: PhaseSpec<N>,
+    plus: PhaseSpec<N>,
+    minus: PhaseSpec<N>,
+    spread: N::Param,
+    lambda_min: N::Param,
+    lambda_max: N::Param,
+}
+
+fn positive<S: Scalar>(value: f64, what: &'static str) -> Result<S, Error> {
+    if value.is_nan() || value <= 0.0 {
+        return Err(Error::InvalidConfig(what));
+    }
+    match S::from_f64(value) {
+        Some(v) if v > S::ZERO => Ok(v),
+        _ => Err(Error::InvalidConfig(what)),
+    }
+}
+
+impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
+    const SHAPE_MATCHES: () = assert!(M::PARAMS == P, "P must equal the model's parameter count");
+
+    /// Validates `config` for `model`: β, learning rates and λ bounds must be positive and
+    /// representable, step counts at least one, `λ_min ≤ λ_max`.
+    pub fn new(model: M, config: Config) -> Result<Self, Error> {
+        let () = Self::SHAPE_MATCHES;
+        let beta: N::Param = positive(config.beta, "beta must be > 0 and representable")?;
+        let free_lr = positive(config.free_lr, "free_lr must be > 0 and representable")?;
+        let nudged_lr = positive(config.nudged_lr, "nudged_lr must be > 0 and representable")?;
+        let lambda_min = positive(config.lambda_min, "lambda_min must be > 0")?;
+        let lambda_max = positive(config.lambda_max, "lambda_max must be > 0")?;
+        if lambda_min > lambda_max {
+            return Err(Error::InvalidConfig(
+                "lambda_min must not exceed lambda_max",
+            ));
+        }
+        if config.free_steps == 0 || config.nudged_steps == 0 {
+            return Err(Error::InvalidConfig("step counts must be at least 1"));
+        }
+        let spread = match config.estimator {
+            Estimator::Standard => beta,
+            Estimator::Symmetric => beta.add(beta),
+        };
+        let nudged = |phase, nudge| PhaseSpec {
+            phase,
+            steps: config.nudged_steps,
+            lr: nudged_lr,
+            nudge,
+        };
+        Ok(Self {
+            model,
+            config,
+            free: PhaseSpec {
+                phase: Phase::Free,
+                steps: config.free_steps,
+                lr: free_lr,
+                nudge: N::Param::ZERO,
+            },
+            plus: nudged(Phase::NudgedPositive, beta),
+            minus: nudged(Phase::NudgedNegative, beta.neg()),
+            spread,
+            lambda_min,
+            lambda_max,
+        })
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// What a meta-step may change: λ's bounds and which halves of θ are learned.
+    pub fn bounds(&self) -> Bounds<N> {
+        Bounds {
+            lambda_min: self.lambda_min,
+            lambda_max: self.lambda_max,
+            learn: self.config.learn,
+        }
+    }
+
+    /// Adapts to a task's support shots: the free phase alone, from φ = ω, for `steps` steps
+    /// (`None`: the configured `free_steps`). This is what a deployed device runs on new shots.
+    /// The adapted weights are left in `phi`; `grad` is scratch.
+    pub fn adapt<const D: usize, const S: usize, const Q: usize>(
+        &self,
+        theta: &ComplexSynapse<N, P>,
+        task: &Task<N::Act, D, S, Q>,
+        steps: Option<u32>,
+        phi: &mut [N::Param; P],
+        grad: &mut [N::Param; P],
+    ) -> Result<Saturations, Error> {
+        if task.support().is_empty() {
+            return Err(Error::NoShots);
+        }
+        let spec = PhaseSpec {
+            steps: steps.unwrap_or(self.free.steps),
+            ..self.free
+        };
+        let mut sat = Saturations::default();
+        phi.copy_from_slice(theta.omega());
+        descend(
+            &self.model,
+            theta,
+            task.support(),
+            &[],
+            &spec,
+            phi,
+            grad,
+            &mut sat,
+        )?;
+        Ok(sat)
+    }
+
+    /// Query MSE of weights `phi` on `task`.
+    pub fn query_mse<const D: usize, const S: usize, const Q: usize>(
+        &self,
+        phi: &[N::Param; P],
+        task: &Task<N::Act, D, S, Q>,
+        sat: &mut Saturations,
+    ) -> N::Act {
+        mse(&self.model, phi, task.query(), sat)
+    }
+
+    /// One task's CML estimate of `dL_out/dθ`, left in [`Workspace::meta_gradient`].
+    ///
+    /// Fails with [`Error::NoShots`] for an empty support or query set, [`Error::Diverged`]
+    /// when a phase leaves the usable range, and [`Error::MetaUpdateRejected`] when the
+    /// estimate itself is not usable. θ is only read; a failed task can simply be dropped.
+    pub fn estimate<const D: usize, const S: usize, const Q: usize>(
+        &self,
+        theta: &ComplexSynapse<N, P>,
+        task: &Task<N::Act, D, S, Q>,
+        ws: &mut Workspace<N, P>,
+    ) -> Result<TaskReport<N::Act>, Error> {
+        if task.query().is_empty() {
+            return Err(Error::NoShots);
+        }
+        let mut sat = self.adapt(theta, task, None, &mut ws.phi, &mut ws.grad)?;
+        ws.phi_free = ws.phi;
+        let query_mse = self.query_mse(&ws.phi_free, task, &mut sat);
+
+        self.nudge(theta, task, &self.plus, ws, &mut sat)?;
+        ws.phi_plus = ws.phi;
+        match self.config.estimator {
+            Estimator::Standard => ws.phi = ws.phi_free,
+            Estimator::Symmetric => self.nudge(theta, task, &self.minus, ws, &mut sat)?,
+        }
+
+        // ws.phi now holds the lower state (φ⁰ or φ⁻); the estimate overwrites φ⁺ and grad.
+        let mut usable = true;
+        for i in 0..P {
+            let (g_omega, g_lambda) = contrast(
+                ws.phi_plus[i],
+                ws.phi[i],
+                theta.omega()[i],
+                theta.lambda()[i],
+                self.spread,
+            );
+            ws.phi_plus[i] = match self.config.learn {
+                Learn::Lambda => N::Param::ZERO,
+                _ => g_omega,
+            };
+            ws.grad[i] = match self.config.learn {
+                Learn::Omega => N::Param::ZERO,
+                _ => g_lambda,
+            };
+            usable &= g_omega.is_usable() & g_lambda.is_usable();
+        }
+        if !usable {
+            return Err(Error::MetaUpdateRejected);
+        }
+        Ok(TaskReport {
+            query_mse,
+            saturations: sat,
+        })
+    }
+
+    /// A nudged phase from φ⁰, leaving its end state in `ws.phi`.
+    fn nudge<const D: usize, const S: usize, const Q: usize>(
+        &self,
+        theta: &ComplexSynapse<N, P>,
+        task: &Task<N::Act, D, S, Q>,
+        spec: &PhaseSpec<N>,
+        ws: &mut Workspace<N, P>,
+        sat: &mut Saturations,
+    ) -> Result<(), Error> {
+        ws.phi = ws.phi_free;
+        descend(
+            &self.model,
+            theta,
+            task.support(),
+            task.query(),
+            spec,
+            &mut ws.phi,
+            &mut ws.grad,
+            sat,
+        )
+    }
+}

@@ -1,0 +1,85 @@
+//! The one error type of tinycml.
+//!
+//! Every fallible call returns [`Error`]. None of them panics, and a call that fails leaves
+//! the meta-state (ω, λ, optimiser moments) exactly as it was: validation happens before
+//! anything is written.
+
+use core::fmt;
+
+/// Which learning phase a divergence happened in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Phase {
+    /// Minimising the support loss alone (also what `adapt` runs).
+    Free,
+    /// Minimising `L_in + β·L_out`.
+    NudgedPositive,
+    /// Minimising `L_in − β·L_out` (symmetric estimator only).
+    NudgedNegative,
+}
+
+/// Everything that can go wrong, with what to do about it in its `Display` text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Error {
+    /// A shot or a setting was NaN or infinite.
+    NotFinite,
+    /// A value does not fit the number format (e.g. beyond ±32768 in Q16.16).
+    OutOfRange,
+    /// More shots than the task's buffer holds.
+    TooManyShots {
+        /// The buffer's capacity.
+        capacity: usize,
+    },
+    /// A task needs at least one support shot (and, for meta-learning, one query shot).
+    NoShots,
+    /// A configuration value is invalid; the text names it.
+    InvalidConfig(&'static str),
+    /// The inner loop left the usable range of the number format (NaN, inf or saturation).
+    Diverged {
+        /// The phase that diverged.
+        phase: Phase,
+        /// The step (0-based) at which it was detected.
+        step: u32,
+    },
+    /// The meta-update would have produced a non-finite or saturated value; θ was not changed.
+    MetaUpdateRejected,
+    /// A stored meta-state is malformed: wrong magic, version, shape or checksum.
+    CorruptState,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotFinite => write!(f, "a value is NaN or infinite; filter the input first"),
+            Error::OutOfRange => write!(
+                f,
+                "a value is outside the range of the number format; rescale the data"
+            ),
+            Error::TooManyShots { capacity } => write!(
+                f,
+                "more shots than the task buffer holds ({capacity}); use fewer or a larger task type"
+            ),
+            Error::NoShots => write!(
+                f,
+                "the task has no support shots (or no query shots for meta-learning)"
+            ),
+            Error::InvalidConfig(what) => write!(f, "invalid configuration: {what}"),
+            Error::Diverged { phase, step } => write!(
+                f,
+                "the {phase:?} phase diverged at step {step}; lower the learning rate, β or λ_max"
+            ),
+            Error::MetaUpdateRejected => write!(
+                f,
+                "the meta-update was not finite or in range and was not applied; lower the meta learning rate"
+            ),
+            Error::CorruptState => write!(
+                f,
+                "the stored meta-state is corrupt or of another shape; re-export it"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Error {}

@@ -1,0 +1,147 @@
+//! [`Precision`]: the pair of number types one network runs in.
+//!
+//! Data and activations live in `Act`; weights, gradients, learning rates and all meta-state
+//! live in `Param`. For floats the two are the same type. For fixed point they differ
+//! ([`Q16_16`]: Q16.16 activations, Q8.24 weights), and the mixed products a layer needs —
+//! weight × activation — are formed here, once, in a wide accumulator.
+
+use super::fixed_point::round_shift;
+use super::{Saturations, Scalar};
+use core::marker::PhantomData;
+use fixed::types::extra::LeEqU32;
+use fixed::types::{I16F16, I8F24};
+use fixed::FixedI32;
+
+/// The number types of one network and the mixed weight × activation kernels between them.
+pub trait Precision: Copy + Default + core::fmt::Debug + Send + Sync + 'static {
+    /// Data, activations.
+    type Act: Scalar;
+    /// Weights, gradients, back-propagated errors, learning rates, meta-state.
+    type Param: Scalar;
+    /// Wide accumulator for sums of `Param × Act` products.
+    type Acc: Copy + core::fmt::Debug;
+
+    /// Name of this configuration in reports and in `verify` (`"f64"`, `"q16.16"`, …).
+    fn name() -> &'static str;
+    /// Starts an accumulator at `bias`.
+    fn acc_from(bias: Self::Param) -> Self::Acc;
+    /// `acc + w · x`, saturating.
+    fn mac(acc: Self::Acc, w: Self::Param, x: Self::Act) -> Self::Acc;
+    /// Rounds an accumulator to an activation, counting a clamp.
+    fn acc_to_act(acc: Self::Acc, sat: &mut Saturations) -> Self::Act;
+    /// Rounds an accumulator to a parameter-format value, counting a clamp.
+    fn acc_to_param(acc: Self::Acc, sat: &mut Saturations) -> Self::Param;
+
+    /// An activation in parameter format (exact when in range), counting a clamp.
+    #[inline]
+    fn act_to_param(x: Self::Act, sat: &mut Saturations) -> Self::Param {
+        Self::acc_to_param(
+            Self::mac(Self::acc_from(Self::Param::ZERO), Self::Param::ONE, x),
+            sat,
+        )
+    }
+    /// A parameter-format value as an activation (rounded), counting a clamp.
+    #[inline]
+    fn param_to_act(w: Self::Param, sat: &mut Saturations) -> Self::Act {
+        Self::acc_to_act(Self::acc_from(w), sat)
+    }
+    /// `w · x` in parameter format.
+    #[inline]
+    fn mul_param_act(w: Self::Param, x: Self::Act, sat: &mut Saturations) -> Self::Param {
+        Self::acc_to_param(Self::mac(Self::acc_from(Self::Param::ZERO), w, x), sat)
+    }
+}
+
+macro_rules! float_precision {
+    ($t:ty, $name:literal) => {
+        impl Precision for $t {
+            type Act = $t;
+            type Param = $t;
+            type Acc = $t;
+            fn name() -> &'static str {
+                $name
+            }
+            #[inline(always)]
+            fn acc_from(bias: $t) -> $t {
+                bias
+            }
+            #[inline(always)]
+            fn mac(acc: $t, w: $t, x: $t) -> $t {
+                acc + w * x
+            }
+            #[inline(always)]
+            fn acc_to_act(acc: $t, _: &mut Saturations) -> $t {
+                acc
+            }
+            #[inline(always)]
+            fn acc_to_param(acc: $t, _: &mut Saturations) -> $t {
+                acc
+            }
+        }
+    };
+}
+
+float_precision!(f32, "f32");
+float_precision!(f64, "f64");
+
+/// Fixed point with activations in `A` and weights in `P`, both `i32`-backed `fixed` types.
+///
+/// Products `P × A` are exact in `i64` (`FRAC(P) + FRAC(A)` fraction bits), sums saturate,
+/// and each result is rounded once to nearest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FixedPair<A, P>(PhantomData<(A, P)>);
+
+/// The device default: Q16.16 data and activations (range ±32768, step 1.5e-5), Q8.24
+/// weights and meta-state (range ±128, step 6e-8).
+pub type Q16_16 = FixedPair<I16F16, I8F24>;
+/// Q16.16 everywhere, weights included: shows what the finer weight format buys.
+pub type Q16_16Uniform = FixedPair<I16F16, I16F16>;
+/// Q8.24 everywhere: fine steps, but activations limited to ±128.
+pub type Q8_24 = FixedPair<I8F24, I8F24>;
+
+fn clamp_to_i32(v: i64, sat: &mut Saturations) -> i32 {
+    let clamped = v.clamp(i32::MIN as i64, i32::MAX as i64);
+    sat.record(clamped != v);
+    clamped as i32
+}
+
+impl<FA, FP> Precision for FixedPair<FixedI32<FA>, FixedI32<FP>>
+where
+    FA: LeEqU32 + Send + Sync,
+    FP: LeEqU32 + Send + Sync,
+{
+    type Act = FixedI32<FA>;
+    type Param = FixedI32<FP>;
+    type Acc = i64;
+
+    fn name() -> &'static str {
+        match (FixedI32::<FA>::FRAC_NBITS, FixedI32::<FP>::FRAC_NBITS) {
+            (16, 24) => "q16.16",
+            (16, 16) => "q16.16-uniform",
+            (24, 24) => "q8.24",
+            _ => "fixed",
+        }
+    }
+    #[inline(always)]
+    fn acc_from(bias: Self::Param) -> i64 {
+        (bias.to_bits() as i64) << FixedI32::<FA>::FRAC_NBITS
+    }
+    #[inline(always)]
+    fn mac(acc: i64, w: Self::Param, x: Self::Act) -> i64 {
+        acc.saturating_add(w.to_bits() as i64 * x.to_bits() as i64)
+    }
+    #[inline(always)]
+    fn acc_to_act(acc: i64, sat: &mut Saturations) -> Self::Act {
+        FixedI32::from_bits(clamp_to_i32(
+            round_shift(acc, FixedI32::<FP>::FRAC_NBITS),
+            sat,
+        ))
+    }
+    #[inline(always)]
+    fn acc_to_param(acc: i64, sat: &mut Saturations) -> Self::Param {
+        FixedI32::from_bits(clamp_to_i32(
+            round_shift(acc, FixedI32::<FA>::FRAC_NBITS),
+            sat,
+        ))
+    }
+}

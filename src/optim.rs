@@ -1,0 +1,323 @@
+//! Meta-optimisers: turn averaged CML estimates into a new θ, all or nothing.
+//!
+//! A step first computes every new value (and new optimiser moment) and checks that each one is
+//! usable; only then does a second pass write them. A step that would produce NaN, an infinity
+//! or a saturated value returns [`Error::MetaUpdateRejected`] and changes nothing. λ is
+//! projected into `[λ_min, λ_max]`, which keeps it positive and keeps plain gradient descent
+//! stable (it diverges once `λ > 2/lr`).
+
+use crate::cml::{Learn, Workspace};
+use crate::num::{Precision, Scalar};
+use crate::synapse::ComplexSynapse;
+use crate::Error;
+
+/// What a meta-step may change, taken from the rule's configuration ([`crate::Cml::bounds`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds<N: Precision> {
+    /// Smallest allowed λ.
+    pub lambda_min: N::Param,
+    /// Largest allowed λ.
+    pub lambda_max: N::Param,
+    /// Which halves of θ move.
+    pub learn: Learn,
+}
+
+/// Sum of per-task estimates over a meta-batch (host or any device with `2P` spare values).
+#[derive(Clone, Debug)]
+pub struct MetaGradient<N: Precision, const P: usize> {
+    omega: [N::Param; P],
+    lambda: [N::Param; P],
+    tasks: u32,
+}
+
+impl<N: Precision, const P: usize> Default for MetaGradient<N, P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<N: Precision, const P: usize> MetaGradient<N, P> {
+    /// An empty batch.
+    pub const fn new() -> Self {
+        Self {
+            omega: [N::Param::ZERO; P],
+            lambda: [N::Param::ZERO; P],
+            tasks: 0,
+        }
+    }
+
+    /// Adds the estimate left in `ws` by a successful [`crate::Cml::estimate`].
+    pub fn add(&mut self, ws: &Workspace<N, P>) {
+        let (g_omega, g_lambda) = ws.meta_gradient();
+        for (sum, &g) in self.omega.iter_mut().zip(g_omega) {
+            *sum = sum.add(g);
+        }
+        for (sum, &g) in self.lambda.iter_mut().zip(g_lambda) {
+            *sum = sum.add(g);
+        }
+        self.tasks += 1;
+    }
+
+    /// Forgets the batch.
+    pub fn clear(&mut self) {
+        *self = Self::new();
+    }
+
+    /// Tasks added since the last clear.
+    pub fn tasks(&self) -> u32 {
+        self.tasks
+    }
+
+    /// Summed `(ĝ_ω, ĝ_λ)`.
+    pub fn sums(&self) -> (&[N::Param; P], &[N::Param; P]) {
+        (&self.omega, &self.lambda)
+    }
+}
+
+/// A meta-optimiser over θ = (ω, λ).
+pub trait MetaOptimizer<N: Precision, const P: usize> {
+    /// Moves θ along the mean estimate `sum / tasks`, or returns an error and leaves θ (and the
+    /// optimiser's own state) untouched.
+    fn step(
+        &mut self,
+        theta: &mut ComplexSynapse<N, P>,
+        sum_omega: &[N::Param; P],
+        sum_lambda: &[N::Param; P],
+        tasks: u32,
+        bounds: &Bounds<N>,
+    ) -> Result<(), Error>;
+
+    /// Sets the learning rate (for schedules).
+    fn set_lr(&mut self, lr: f64) -> Result<(), Error>;
+}
+
+fn checked_lr<S: Scalar>(lr: f64) -> Result<S, Error> {
+    match S::from_f64(lr) {
+        Some(v) if lr > 0.0 && v > S::ZERO => Ok(v),
+        _ => Err(Error::InvalidConfig(
+            "meta learning rate must be > 0 and representable",
+        )),
+    }
+}
+
+fn mean_divisor<S: Scalar>(tasks: u32) -> Result<S, Error> {
+    if tasks == 0 {
+        return Err(Error::NoShots);
+    }
+    S::from_f64(tasks as f64).ok_or(Error::OutOfRange)
+}
+
+/// Keeps λ in bounds; `None` when a proposal is not usable.
+fn project<S: Scalar>(omega: S, lambda: S, min: S, max: S) -> Option<(S, S)> {
+    (omega.is_usable() && lambda.is_usable()).then(|| (omega, lambda.max(min).min(max)))
+}
+
+/// Plain stochastic gradient descent: `θ ← θ − lr · ĝ`. Needs no state: the on-device choice.
+#[derive(Clone, Copy, Debug)]
+pub struct Sgd<N: Precision> {
+    lr: N::Param,
+}
+
+impl<N: Precision> Sgd<N> {
+    /// SGD with learning rate `lr` > 0.
+    pub fn new(lr: f64) -> Result<Self, Error> {
+        Ok(Self {
+            lr: checked_lr(lr)?,
+        })
+    }
+}
+
+impl<N: Precision, const P: usize> MetaOptimizer<N, P> for Sgd<N> {
+    fn step(
+        &mut self,
+        theta: &mut ComplexSynapse<N, P>,
+        sum_omega: &[N::Param; P],
+        sum_lambda: &[N::Param; P],
+        tasks: u32,
+        bounds: &Bounds<N>,
+    ) -> Result<(), Error> {
+        let n: N::Param = mean_divisor(tasks)?;
+        let lr = self.lr;
+        let descend = |value: N::Param, sum: N::Param, learned: bool| {
+            if learned {
+                value.sub(lr.mul_div(sum, n))
+            } else {
+                value
+            }
+        };
+        let propose = |w: N::Param, l: N::Param, gw: N::Param, gl: N::Param| {
+            project(
+                descend(w, gw, bounds.learn != Learn::Lambda),
+                descend(l, gl, bounds.learn != Learn::Omega),
+                bounds.lambda_min,
+                bounds.lambda_max,
+            )
+        };
+        let (omega, lambda) = theta.parts_mut();
+        for i in 0..P {
+            propose(omega[i], lambda[i], sum_omega[i], sum_lambda[i])
+                .ok_or(Error::MetaUpdateRejected)?;
+        }
+        for i in 0..P {
+            if let Some((w, l)) = propose(omega[i], lambda[i], sum_omega[i], sum_lambda[i]) {
+                omega[i] = w;
+                lambda[i] = l;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_lr(&mut self, lr: f64) -> Result<(), Error> {
+        self.lr = checked_lr(lr)?;
+        Ok(())
+    }
+}
+
+/// Adam (Kingma and Ba, 2015) on θ, with bias correction.
+///
+/// Its moments are kept in `M` (default `f32`) whatever the learner's format: the second
+/// moment `g²` of a typical meta-gradient (~1e-3) is ~1e-6, below what fixed point resolves
+/// after the `(1 − β₂)` factor. State: four `P`-sized arrays of `M`.
+#[derive(Clone, Debug)]
+pub struct Adam<N: Precision, const P: usize, M: Scalar = f32> {
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    steps: i32,
+    m_omega: [M; P],
+    v_omega: [M; P],
+    m_lambda: [M; P],
+    v_lambda: [M; P],
+    _format: core::marker::PhantomData<N>,
+}
+
+impl<N: Precision, const P: usize, M: Scalar> Adam<N, P, M> {
+    /// Adam with learning rate `lr` and the usual β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    pub fn new(lr: f64) -> Result<Self, Error> {
+        checked_lr::<N::Param>(lr)?;
+        Ok(Self {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            steps: 0,
+            m_omega: [M::ZERO; P],
+            v_omega: [M::ZERO; P],
+            m_lambda: [M::ZERO; P],
+            v_lambda: [M::ZERO; P],
+            _format: core::marker::PhantomData,
+        })
+    }
+
+    /// Meta-steps taken so far.
+    pub fn steps(&self) -> i32 {
+        self.steps
+    }
+}
+
+/// One Adam element update: new `(value, m, v)`, or `None` if anything is not usable.
+#[derive(Clone, Copy)]
+struct AdamStep<M> {
+    beta1: M,
+    beta2: M,
+    one_minus_beta1: M,
+    one_minus_beta2: M,
+    step_size: M,
+    epsilon: M,
+}
+
+impl<M: Scalar> AdamStep<M> {
+    fn apply(&self, value: f64, m: M, v: M, g: M) -> Option<(f64, M, M)> {
+        let m = self.beta1.mul(m).add(self.one_minus_beta1.mul(g));
+        let v = self.beta2.mul(v).add(self.one_minus_beta2.mul(g.mul(g)));
+        let update = self.step_size.mul(m).div(v.sqrt().add(self.epsilon));
+        let value = value - update.to_f64();
+        (m.is_usable() && v.is_usable() && update.is_usable()).then_some((value, m, v))
+    }
+}
+
+impl<N: Precision, const P: usize, M: Scalar> MetaOptimizer<N, P> for Adam<N, P, M> {
+    fn step(
+        &mut self,
+        theta: &mut ComplexSynapse<N, P>,
+        sum_omega: &[N::Param; P],
+        sum_lambda: &[N::Param; P],
+        tasks: u32,
+        bounds: &Bounds<N>,
+    ) -> Result<(), Error> {
+        let n: f64 = mean_divisor::<f64>(tasks)?;
+        let t = self.steps.saturating_add(1);
+        let correction = libm::sqrt(1.0 - libm::pow(self.beta2, t as f64))
+            / (1.0 - libm::pow(self.beta1, t as f64));
+        let constant = |v: f64| M::from_f64(v).ok_or(Error::MetaUpdateRejected);
+        let adam = AdamStep {
+            beta1: constant(self.beta1)?,
+            beta2: constant(self.beta2)?,
+            one_minus_beta1: constant(1.0 - self.beta1)?,
+            one_minus_beta2: constant(1.0 - self.beta2)?,
+            step_size: constant(self.lr * correction)?,
+            epsilon: M::from_f64(self.epsilon)
+                .unwrap_or(M::MIN_POSITIVE)
+                .max(M::MIN_POSITIVE),
+        };
+        let mean = |sum: N::Param| M::from_f64(sum.to_f64() / n);
+        let learn_omega = bounds.learn != Learn::Lambda;
+        let learn_lambda = bounds.learn != Learn::Omega;
+        // Proposes element i: new ω, λ (in N::Param) and the four moments.
+        let propose = |i: usize, state: &Self, w: N::Param, l: N::Param| {
+            let (w_new, mw, vw) = if learn_omega {
+                adam.apply(
+                    w.to_f64(),
+                    state.m_omega[i],
+                    state.v_omega[i],
+                    mean(sum_omega[i])?,
+                )?
+            } else {
+                (w.to_f64(), M::ZERO, M::ZERO)
+            };
+            let (l_new, ml, vl) = if learn_lambda {
+                adam.apply(
+                    l.to_f64(),
+                    state.m_lambda[i],
+                    state.v_lambda[i],
+                    mean(sum_lambda[i])?,
+                )?
+            } else {
+                (l.to_f64(), M::ZERO, M::ZERO)
+            };
+            let (w_new, l_new) = project(
+                N::Param::from_f64(w_new)?,
+                N::Param::from_f64(l_new)?,
+                bounds.lambda_min,
+                bounds.lambda_max,
+            )?;
+            Some((w_new, l_new, mw, vw, ml, vl))
+        };
+        for i in 0..P {
+            propose(i, self, theta.omega()[i], theta.lambda()[i])
+                .ok_or(Error::MetaUpdateRejected)?;
+        }
+        for i in 0..P {
+            if let Some((w, l, mw, vw, ml, vl)) =
+                propose(i, self, theta.omega()[i], theta.lambda()[i])
+            {
+                let (omega, lambda) = theta.parts_mut();
+                omega[i] = w;
+                lambda[i] = l;
+                self.m_omega[i] = mw;
+                self.v_omega[i] = vw;
+                self.m_lambda[i] = ml;
+                self.v_lambda[i] = vl;
+            }
+        }
+        self.steps = t;
+        Ok(())
+    }
+
+    fn set_lr(&mut self, lr: f64) -> Result<(), Error> {
+        checked_lr::<N::Param>(lr)?;
+        self.lr = lr;
+        Ok(())
+    }
+}
