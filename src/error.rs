@@ -47,6 +47,11 @@ pub enum Error {
     MetaUpdateRejected,
     /// A stored meta-state is malformed: wrong magic, version, shape or checksum.
     CorruptState,
+    /// An output buffer is too small.
+    BufferTooSmall {
+        /// Bytes needed.
+        needed: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -78,6 +83,9 @@ impl fmt::Display for Error {
                 f,
                 "the stored meta-state is corrupt or of another shape; re-export it"
             ),
+            Error::BufferTooSmall { needed } => {
+                write!(f, "the output buffer is too small; {needed} bytes are needed")
+            }
         }
     }
 }

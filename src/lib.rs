@@ -63,12 +63,13 @@ pub mod optim;
 pub mod reference;
 pub mod rng;
 pub mod sinusoid;
+pub mod store;
 pub mod synapse;
 pub mod task;
 
 pub use cml::{Cml, Config, Estimator, Learn, TaskReport, Workspace};
 pub use error::{Error, Phase};
-pub use nn::{Activation, Linear, Mlp, Model};
+pub use nn::{Activation, Linear, Mlp, Model, Shape};
 pub use num::{Precision, Q16_16Uniform, Saturations, Scalar, Q16_16, Q8_24};
 pub use optim::{Adam, Bounds, MetaGradient, MetaOptimizer, Sgd};
 pub use rng::SplitMix64;

@@ -4,7 +4,7 @@
 //! closed form: the strongest check of the CML rule.
 
 use super::dense::{self, dense_params};
-use super::Model;
+use super::{Model, Shape};
 use crate::num::{Precision, Saturations, Scalar};
 
 /// `f(x) = w·x + b` with `D` inputs.
@@ -20,6 +20,10 @@ impl<N: Precision, const D: usize> Model<N> for Linear<D> {
     const INPUTS: usize = D;
     const PARAMS: usize = Self::PARAMS;
     type Buffers = ();
+
+    fn shape(&self) -> Shape {
+        Shape::Linear { inputs: D as u16 }
+    }
 
     fn forward(
         &self,

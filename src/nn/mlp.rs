@@ -11,7 +11,7 @@
 //! The sinusoid model `Mlp<1, 40, 40>` has 1,761 parameters.
 
 use super::dense::{self, dense_params};
-use super::{Activation, Model};
+use super::{Activation, Model, Shape};
 use crate::num::{Precision, Saturations, Scalar};
 
 /// `IN-H1-H2-1` perceptron with the same activation on both hidden layers.
@@ -72,6 +72,15 @@ impl<N: Precision, const IN: usize, const H1: usize, const H2: usize> Model<N> f
     const INPUTS: usize = IN;
     const PARAMS: usize = Self::PARAMS;
     type Buffers = MlpBuffers<N, H1, H2>;
+
+    fn shape(&self) -> Shape {
+        Shape::Mlp {
+            inputs: IN as u16,
+            hidden1: H1 as u16,
+            hidden2: H2 as u16,
+            activation: self.activation,
+        }
+    }
 
     fn forward(
         &self,

@@ -59,6 +59,28 @@ impl Activation {
     }
 }
 
+/// The architecture of a model, as recorded in an exported meta-state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Shape {
+    /// [`Linear`] with this many inputs.
+    Linear {
+        /// Inputs.
+        inputs: u16,
+    },
+    /// [`Mlp`] `inputs-hidden1-hidden2-1`.
+    Mlp {
+        /// Inputs.
+        inputs: u16,
+        /// First hidden width.
+        hidden1: u16,
+        /// Second hidden width.
+        hidden2: u16,
+        /// Hidden nonlinearity.
+        activation: Activation,
+    },
+}
+
 /// A network with a scalar output and a flat parameter vector.
 pub trait Model<N: Precision> {
     /// Inputs per shot.
@@ -67,6 +89,9 @@ pub trait Model<N: Precision> {
     const PARAMS: usize;
     /// Per-shot scratch the forward pass fills and the backward pass reads.
     type Buffers: Default;
+
+    /// The architecture, for export and for checking an import against this model.
+    fn shape(&self) -> Shape;
 
     /// `f(x)`, keeping what the backward pass needs in `buffers`.
     fn forward(
