@@ -47,10 +47,31 @@ impl<N: Precision, const P: usize> ComplexSynapse<N, P> {
         &self.lambda
     }
 
+    /// FNV-1a (64-bit) over the exact values of ω then λ (each as the bits of its `f64`
+    /// value, which every supported format converts to exactly). Equal fingerprints on two
+    /// targets mean bit-identical meta-states.
+    pub fn fingerprint(&self) -> u64 {
+        fingerprint(self.omega.iter().chain(&self.lambda).copied())
+    }
+
     /// Both halves, for the meta-optimisers (crate-private: λ must stay positive).
     pub(crate) fn parts_mut(&mut self) -> (&mut [N::Param; P], &mut [N::Param; P]) {
         (&mut self.omega, &mut self.lambda)
     }
+}
+
+/// FNV-1a (64-bit) over the exact `f64` values of a sequence of numbers.
+pub fn fingerprint<S: Scalar>(values: impl Iterator<Item = S>) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    values.fold(OFFSET, |hash, value| {
+        value
+            .to_f64()
+            .to_bits()
+            .to_le_bytes()
+            .iter()
+            .fold(hash, |h, &byte| (h ^ byte as u64).wrapping_mul(PRIME))
+    })
 }
 
 /// Per-synapse CML estimate from the end states of two phases.

@@ -55,6 +55,10 @@ pub struct MlpBuffers<N: Precision, const H1: usize, const H2: usize> {
     pub delta2: [N::Param; H2],
     /// Errors at the first hidden layer.
     pub delta1: [N::Param; H1],
+    /// Wide sums behind `delta2`.
+    pub wide2: [<N::Param as Scalar>::Wide; H2],
+    /// Wide sums behind `delta1`.
+    pub wide1: [<N::Param as Scalar>::Wide; H1],
 }
 
 impl<N: Precision, const H1: usize, const H2: usize> Default for MlpBuffers<N, H1, H2> {
@@ -64,6 +68,8 @@ impl<N: Precision, const H1: usize, const H2: usize> Default for MlpBuffers<N, H
             hidden2: [N::Act::ZERO; H2],
             delta2: [N::Param::ZERO; H2],
             delta1: [N::Param::ZERO; H1],
+            wide2: [N::Param::wide_zero(); H2],
+            wide1: [N::Param::wide_zero(); H1],
         }
     }
 }
@@ -119,7 +125,7 @@ impl<N: Precision, const IN: usize, const H1: usize, const H2: usize> Model<N> f
             &buf.hidden2,
             &[d_out],
             grad3,
-            Some(&mut buf.delta2),
+            Some((&mut buf.delta2, &mut buf.wide2)),
             sat,
         );
         for (d, &h) in buf.delta2.iter_mut().zip(&buf.hidden2) {
@@ -130,7 +136,7 @@ impl<N: Precision, const IN: usize, const H1: usize, const H2: usize> Model<N> f
             &buf.hidden1,
             &buf.delta2,
             grad2,
-            Some(&mut buf.delta1),
+            Some((&mut buf.delta1, &mut buf.wide1)),
             sat,
         );
         for (d, &h) in buf.delta1.iter_mut().zip(&buf.hidden1) {

@@ -131,6 +131,10 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
         acc.saturating_add(a.to_bits() as i64 * b.to_bits() as i64)
     }
     #[inline(always)]
+    fn wide_add(a: i64, b: i64) -> i64 {
+        a.saturating_add(b)
+    }
+    #[inline(always)]
     fn from_wide(acc: i64, sat: &mut Saturations) -> Self {
         let (bits, clamped) = clamp_i32(round_shift(acc, Self::FRAC_NBITS));
         sat.record(clamped);

@@ -73,6 +73,10 @@ macro_rules! float_scalar {
                 acc + a * b
             }
             #[inline(always)]
+            fn wide_add(a: Self::Wide, b: Self::Wide) -> Self::Wide {
+                a + b
+            }
+            #[inline(always)]
             fn from_wide(acc: Self::Wide, _sat: &mut Saturations) -> Self {
                 acc
             }

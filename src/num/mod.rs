@@ -87,6 +87,8 @@ pub trait Scalar: Copy + Default + PartialEq + PartialOrd + Debug + Send + Sync 
     fn wide_zero() -> Self::Wide;
     /// `acc + a·b` in the wide accumulator (saturating).
     fn wide_mac(acc: Self::Wide, a: Self, b: Self) -> Self::Wide;
+    /// `a + b` of two wide accumulators (saturating).
+    fn wide_add(a: Self::Wide, b: Self::Wide) -> Self::Wide;
     /// Rounds a wide accumulator back to this type, counting a clamp.
     fn from_wide(acc: Self::Wide, sat: &mut Saturations) -> Self;
 

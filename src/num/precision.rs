@@ -27,6 +27,8 @@ pub trait Precision: Copy + Default + core::fmt::Debug + Send + Sync + 'static {
     fn acc_from(bias: Self::Param) -> Self::Acc;
     /// `acc + w · x`, saturating.
     fn mac(acc: Self::Acc, w: Self::Param, x: Self::Act) -> Self::Acc;
+    /// `a + b`, saturating (combines partial sums).
+    fn acc_add(a: Self::Acc, b: Self::Acc) -> Self::Acc;
     /// Rounds an accumulator to an activation, counting a clamp.
     fn acc_to_act(acc: Self::Acc, sat: &mut Saturations) -> Self::Act;
     /// Rounds an accumulator to a parameter-format value, counting a clamp.
@@ -68,6 +70,10 @@ macro_rules! float_precision {
             #[inline(always)]
             fn mac(acc: $t, w: $t, x: $t) -> $t {
                 acc + w * x
+            }
+            #[inline(always)]
+            fn acc_add(a: $t, b: $t) -> $t {
+                a + b
             }
             #[inline(always)]
             fn acc_to_act(acc: $t, _: &mut Saturations) -> $t {
@@ -129,6 +135,10 @@ where
     #[inline(always)]
     fn mac(acc: i64, w: Self::Param, x: Self::Act) -> i64 {
         acc.saturating_add(w.to_bits() as i64 * x.to_bits() as i64)
+    }
+    #[inline(always)]
+    fn acc_add(a: i64, b: i64) -> i64 {
+        a.saturating_add(b)
     }
     #[inline(always)]
     fn acc_to_act(acc: i64, sat: &mut Saturations) -> Self::Act {
