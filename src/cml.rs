@@ -10,7 +10,7 @@ use crate::error::Phase;
 use crate::inner::{descend, PhaseSpec};
 use crate::nn::{mse, Model};
 use crate::num::{Precision, Saturations, Scalar};
-use crate::optim::Bounds;
+use crate::optim::{Bounds, MetaGradient, MetaOptimizer};
 use crate::synapse::{contrast, ComplexSynapse};
 use crate::task::Task;
 use crate::Error;
@@ -114,6 +114,15 @@ impl<N: Precision, const P: usize> Workspace<N, P> {
     pub fn meta_gradient(&self) -> (&[N::Param; P], &[N::Param; P]) {
         (&self.phi_plus, &self.grad)
     }
+
+    /// φ and the gradient buffer, as the `phi` and `grad` of [`Cml::adapt`].
+    ///
+    /// A device that meta-learns already holds this workspace; adapting (to deploy, or to
+    /// judge θ on held-out tasks between meta-steps) in its buffers saves two more
+    /// parameter-sized arrays of RAM. Using them overwrites the last meta-gradient.
+    pub fn adapt_buffers(&mut self) -> (&mut [N::Param; P], &mut [N::Param; P]) {
+        (&mut self.phi, &mut self.grad)
+    }
 }
 
 /// What one task's estimate reports besides the meta-gradient.
@@ -122,6 +131,19 @@ pub struct TaskReport<A> {
     /// Query MSE after the free phase (the learner as it would be deployed).
     pub query_mse: A,
     /// Saturations counted during the task (always 0 for floats).
+    pub saturations: Saturations,
+}
+
+/// What one meta-step did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MetaStepReport<A> {
+    /// Tasks whose estimates were averaged into the step.
+    pub tasks_used: u32,
+    /// Tasks dropped because a phase diverged or their estimate was unusable.
+    pub tasks_dropped: u32,
+    /// Mean query MSE after the free phase over the used tasks (before the step).
+    pub mean_query_mse: A,
+    /// Saturations counted over all tasks.
     pub saturations: Saturations,
 }
 
@@ -308,6 +330,54 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
         Ok(TaskReport {
             query_mse,
             saturations: sat,
+        })
+    }
+
+    /// One meta-step over a batch of tasks: estimate each, drop those that diverge, average the
+    /// rest and let `optimizer` update θ.
+    ///
+    /// All or nothing: if no task yields an estimate, the last task's error is returned; if the
+    /// update is not usable, [`Error::MetaUpdateRejected`]. In both cases θ and the optimiser
+    /// are unchanged. `batch` is scratch for the sum (cleared first).
+    pub fn meta_step<'t, O, const D: usize, const S: usize, const Q: usize>(
+        &self,
+        theta: &mut ComplexSynapse<N, P>,
+        tasks: impl IntoIterator<Item = &'t Task<N::Act, D, S, Q>>,
+        ws: &mut Workspace<N, P>,
+        batch: &mut MetaGradient<N, P>,
+        optimizer: &mut O,
+    ) -> Result<MetaStepReport<N::Act>, Error>
+    where
+        O: MetaOptimizer<N, P>,
+    {
+        batch.clear();
+        let mut dropped = 0;
+        let mut last_error = Error::NoShots;
+        let mut mse_sum = N::Act::ZERO;
+        let mut saturations = Saturations::default();
+        for task in tasks {
+            match self.estimate(theta, task, ws) {
+                Ok(report) => {
+                    batch.add(ws);
+                    mse_sum = mse_sum.add(report.query_mse);
+                    saturations.0 = saturations.0.saturating_add(report.saturations.0);
+                }
+                Err(error) => {
+                    dropped += 1;
+                    last_error = error;
+                }
+            }
+        }
+        if batch.tasks() == 0 {
+            return Err(last_error);
+        }
+        let (sum_omega, sum_lambda) = batch.sums();
+        optimizer.step(theta, sum_omega, sum_lambda, batch.tasks(), &self.bounds())?;
+        Ok(MetaStepReport {
+            tasks_used: batch.tasks(),
+            tasks_dropped: dropped,
+            mean_query_mse: mse_sum.div(N::Act::from_f64_saturating(batch.tasks() as f64)),
+            saturations,
         })
     }
 

@@ -67,7 +67,7 @@ pub mod store;
 pub mod synapse;
 pub mod task;
 
-pub use cml::{Cml, Config, Estimator, Learn, TaskReport, Workspace};
+pub use cml::{Cml, Config, Estimator, Learn, MetaStepReport, TaskReport, Workspace};
 pub use error::{Error, Phase};
 pub use nn::{Activation, Linear, Mlp, Model, Shape};
 pub use num::{Precision, Q16_16Uniform, Saturations, Scalar, Q16_16, Q8_24};

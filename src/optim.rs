@@ -261,7 +261,12 @@ impl<N: Precision, const P: usize, M: Scalar> MetaOptimizer<N, P> for Adam<N, P,
                 .unwrap_or(M::MIN_POSITIVE)
                 .max(M::MIN_POSITIVE),
         };
-        let mean = |sum: N::Param| M::from_f64(sum.to_f64() / n);
+        // A saturated sum means the batch overflowed: refuse it rather than normalise it away.
+        let mean = |sum: N::Param| {
+            sum.is_usable()
+                .then(|| M::from_f64(sum.to_f64() / n))
+                .flatten()
+        };
         let learn_omega = bounds.learn != Learn::Lambda;
         let learn_lambda = bounds.learn != Learn::Omega;
         // Proposes element i: new ω, λ (in N::Param) and the four moments.

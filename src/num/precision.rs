@@ -13,7 +13,7 @@ use fixed::types::{I16F16, I8F24};
 use fixed::FixedI32;
 
 /// The number types of one network and the mixed weight × activation kernels between them.
-pub trait Precision: Copy + Default + core::fmt::Debug + Send + Sync + 'static {
+pub trait Precision: Copy + Default + PartialEq + core::fmt::Debug + Send + Sync + 'static {
     /// Data, activations.
     type Act: Scalar;
     /// Weights, gradients, back-propagated errors, learning rates, meta-state.

@@ -1,0 +1,311 @@
+//! Bad input never panics and never changes the meta-state: every case returns a typed
+//! error, and θ (and the optimiser's state) compare equal before and after.
+
+use tinycml::*;
+
+const P: usize = SinusoidMlp::PARAMS;
+type Fixed = Q16_16;
+
+fn model() -> SinusoidMlp {
+    SinusoidMlp::new(Activation::Relu)
+}
+
+fn initial_theta<N: Precision>(seed: u64) -> ComplexSynapse<N, P> {
+    let mut rng = SplitMix64::new(seed);
+    let mut omega = [N::Param::ZERO; P];
+    for w in omega.iter_mut() {
+        *w = N::Param::from_f64(rng.uniform(-0.15, 0.15)).unwrap();
+    }
+    ComplexSynapse::with_uniform_lambda(omega, 1.0).unwrap()
+}
+
+fn quick_config() -> Config {
+    Config {
+        free_steps: 10,
+        nudged_steps: 5,
+        ..Config::default()
+    }
+}
+
+fn task<N: Precision>(seed: u64) -> Task<N::Act, 1, 10, 10> {
+    let mut rng = SplitMix64::new(seed);
+    sinusoid::draw_task(&mut rng, 10, 10).unwrap().1
+}
+
+#[test]
+fn nan_and_infinite_shots_are_refused() {
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        assert_eq!(
+            Shot::<Fixed_Act, 1>::new(&[bad], 0.0),
+            Err(Error::NotFinite)
+        );
+        assert_eq!(
+            Shot::<Fixed_Act, 1>::new(&[0.0], bad),
+            Err(Error::NotFinite)
+        );
+        assert_eq!(Shot::<f32, 1>::new(&[bad], 0.0), Err(Error::NotFinite));
+        assert_eq!(Shot::<f64, 1>::new(&[0.5], bad), Err(Error::NotFinite));
+    }
+}
+
+#[allow(non_camel_case_types)]
+type Fixed_Act = <Fixed as Precision>::Act;
+
+#[test]
+fn values_outside_the_fixed_range_are_refused() {
+    // Q16.16 holds [-32768, 32768).
+    assert_eq!(
+        Shot::<Fixed_Act, 1>::new(&[40_000.0], 0.0),
+        Err(Error::OutOfRange)
+    );
+    assert_eq!(
+        Shot::<Fixed_Act, 1>::new(&[0.0], -1.0e6),
+        Err(Error::OutOfRange)
+    );
+    assert!(Shot::<Fixed_Act, 1>::new(&[32_767.0], -32_768.0).is_ok());
+    // Finite in f64 but beyond f32's range.
+    assert_eq!(Shot::<f32, 1>::new(&[1.0e40], 0.0), Err(Error::OutOfRange));
+}
+
+#[test]
+fn too_many_shots_are_refused_and_the_task_keeps_what_it_had() {
+    let shot = Shot::<f32, 1>::new(&[0.5], 1.0).unwrap();
+    let mut task = Task::<f32, 1, 3, 2>::new();
+    for _ in 0..3 {
+        task.push_support(shot).unwrap();
+    }
+    assert_eq!(
+        task.push_support(shot),
+        Err(Error::TooManyShots { capacity: 3 })
+    );
+    assert_eq!(task.support().len(), 3);
+    assert_eq!(
+        Task::<f32, 1, 3, 2>::from_shots(&[shot; 2], &[shot; 3]).unwrap_err(),
+        Error::TooManyShots { capacity: 2 }
+    );
+}
+
+#[test]
+fn invalid_configurations_are_refused_at_construction() {
+    let cases: [(Config, &str); 9] = [
+        (
+            Config {
+                beta: 0.0,
+                ..quick_config()
+            },
+            "beta = 0",
+        ),
+        (
+            Config {
+                beta: -0.1,
+                ..quick_config()
+            },
+            "beta < 0",
+        ),
+        (
+            Config {
+                beta: f64::NAN,
+                ..quick_config()
+            },
+            "beta NaN",
+        ),
+        (
+            Config {
+                free_lr: 0.0,
+                ..quick_config()
+            },
+            "free_lr = 0",
+        ),
+        (
+            Config {
+                nudged_lr: -1.0,
+                ..quick_config()
+            },
+            "nudged_lr < 0",
+        ),
+        (
+            Config {
+                free_steps: 0,
+                ..quick_config()
+            },
+            "no free steps",
+        ),
+        (
+            Config {
+                nudged_steps: 0,
+                ..quick_config()
+            },
+            "no nudged steps",
+        ),
+        (
+            Config {
+                lambda_min: 0.0,
+                ..quick_config()
+            },
+            "lambda_min = 0",
+        ),
+        (
+            Config {
+                lambda_min: 2.0,
+                lambda_max: 1.0,
+                ..quick_config()
+            },
+            "lambda_min > lambda_max",
+        ),
+    ];
+    for (config, what) in cases {
+        let fixed = Cml::<Fixed, _, P>::new(model(), config);
+        let float = Cml::<f32, _, P>::new(model(), config);
+        assert!(
+            matches!(fixed, Err(Error::InvalidConfig(_))),
+            "{what} accepted in fixed point"
+        );
+        assert!(
+            matches!(float, Err(Error::InvalidConfig(_))),
+            "{what} accepted in f32"
+        );
+    }
+    // β too small for Q8.24 (below one step) is refused rather than rounded to zero.
+    let tiny = Config {
+        beta: 1e-9,
+        ..quick_config()
+    };
+    assert!(Cml::<Fixed, _, P>::new(model(), tiny).is_err());
+    assert!(Cml::<f64, _, P>::new(model(), tiny).is_ok());
+    assert!(matches!(
+        Sgd::<Fixed>::new(0.0),
+        Err(Error::InvalidConfig(_))
+    ));
+    assert!(matches!(
+        Adam::<f32, P>::new(-1e-3),
+        Err(Error::InvalidConfig(_))
+    ));
+}
+
+#[test]
+fn non_positive_lambda_is_refused() {
+    let omega = [0.0f32; P];
+    let mut lambda = [1.0f32; P];
+    lambda[17] = 0.0;
+    assert_eq!(
+        ComplexSynapse::<f32, P>::new(omega, lambda).unwrap_err(),
+        Error::OutOfRange
+    );
+    lambda[17] = f32::NAN;
+    assert_eq!(
+        ComplexSynapse::<f32, P>::new(omega, lambda).unwrap_err(),
+        Error::NotFinite
+    );
+}
+
+#[test]
+fn empty_task_sets_are_refused() {
+    let cml = Cml::<f32, _, P>::new(model(), quick_config()).unwrap();
+    let theta = initial_theta::<f32>(1);
+    let mut ws = Box::new(Workspace::<f32, P>::new());
+    let no_query =
+        Task::<f32, 1, 4, 4>::from_shots(&[Shot::new(&[0.1], 0.2).unwrap()], &[]).unwrap();
+    assert_eq!(
+        cml.estimate(&theta, &no_query, &mut ws).unwrap_err(),
+        Error::NoShots
+    );
+    let empty = Task::<f32, 1, 4, 4>::new();
+    let (mut phi, mut grad) = ([0.0; P], [0.0; P]);
+    assert_eq!(
+        cml.adapt(&theta, &empty, None, &mut phi, &mut grad)
+            .unwrap_err(),
+        Error::NoShots
+    );
+}
+
+/// A learning rate far past the stability limit makes the free phase blow up: in f32 to
+/// infinity, in fixed point to the rails. Either way a typed error, and θ is untouched.
+fn diverging_meta_step_leaves_theta_unchanged<N: Precision>() {
+    let config = Config {
+        free_lr: 50.0,
+        ..quick_config()
+    };
+    let cml = Cml::<N, _, P>::new(model(), config).unwrap();
+    let mut theta = initial_theta::<N>(2);
+    let before = theta.clone();
+    let tasks = [task::<N>(3), task::<N>(4)];
+    let mut ws = Box::new(Workspace::<N, P>::new());
+    let mut batch = Box::new(MetaGradient::<N, P>::new());
+    let mut adam = Box::new(Adam::<N, P>::new(1e-2).unwrap());
+    let error = cml
+        .meta_step(&mut theta, &tasks, &mut ws, &mut batch, adam.as_mut())
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Diverged {
+                phase: Phase::Free,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(theta, before);
+    assert_eq!(adam.steps(), 0);
+}
+
+#[test]
+fn a_diverging_inner_loop_is_an_error_in_f32() {
+    diverging_meta_step_leaves_theta_unchanged::<f32>();
+}
+
+#[test]
+fn a_diverging_inner_loop_is_an_error_in_fixed_point() {
+    diverging_meta_step_leaves_theta_unchanged::<Fixed>();
+}
+
+/// Feeds an optimiser a meta-gradient it cannot apply and checks nothing moved.
+fn rejected_whole<N: Precision, O: MetaOptimizer<N, P>>(optimizer: &mut O, bad: N::Param) {
+    let cml = Cml::<N, _, P>::new(model(), quick_config()).unwrap();
+    let mut theta = initial_theta::<N>(5);
+    let before = theta.clone();
+    let mut sum_omega = [N::Param::ZERO; P];
+    sum_omega[P - 1] = bad;
+    let sum_lambda = [N::Param::ZERO; P];
+    assert_eq!(
+        optimizer.step(&mut theta, &sum_omega, &sum_lambda, 1, &cml.bounds()),
+        Err(Error::MetaUpdateRejected)
+    );
+    assert_eq!(theta, before);
+}
+
+#[test]
+fn an_unusable_meta_update_is_rejected_whole() {
+    // ω − 100 · 120 leaves Q8.24's ±128: the whole step is refused, not just that synapse.
+    let mut sgd = Sgd::<Fixed>::new(100.0).unwrap();
+    rejected_whole::<Fixed, _>(&mut sgd, Scalar::from_f64(120.0).unwrap());
+    let mut sgd = Sgd::<f32>::new(0.1).unwrap();
+    rejected_whole::<f32, _>(&mut sgd, f32::NAN);
+    let mut adam = Box::new(Adam::<f32, P>::new(1e-2).unwrap());
+    rejected_whole::<f32, _>(adam.as_mut(), f32::INFINITY);
+    assert_eq!(adam.steps(), 0, "Adam's state moved on a rejected step");
+    let mut adam = Box::new(Adam::<Fixed, P>::new(1e-2).unwrap());
+    rejected_whole::<Fixed, _>(adam.as_mut(), <Fixed as Precision>::Param::MAX);
+}
+
+#[test]
+fn a_diverging_task_is_dropped_and_the_rest_still_step() {
+    let cml = Cml::<f32, _, P>::new(model(), quick_config()).unwrap();
+    let mut theta = initial_theta::<f32>(7);
+    let before = theta.clone();
+    // A task with a huge target makes the gradient overflow f32.
+    let wild = Task::<f32, 1, 10, 10>::from_shots(
+        &[Shot::new(&[1.0], 3.0e38).unwrap()],
+        &[Shot::new(&[1.0], 0.0).unwrap()],
+    )
+    .unwrap();
+    let tasks = [task::<f32>(8), wild, task::<f32>(9)];
+    let mut ws = Box::new(Workspace::<f32, P>::new());
+    let mut batch = Box::new(MetaGradient::<f32, P>::new());
+    let mut sgd = Sgd::<f32>::new(1e-2).unwrap();
+    let report = cml
+        .meta_step(&mut theta, &tasks, &mut ws, &mut batch, &mut sgd)
+        .unwrap();
+    assert_eq!((report.tasks_used, report.tasks_dropped), (2, 1));
+    assert_ne!(theta, before);
+}
