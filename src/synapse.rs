@@ -5,8 +5,9 @@
 //! meta-parameters θ that CML learns. The rule is local: each synapse's meta-gradient uses only
 //! its own end states (see [`contrast`]).
 
-use crate::num::{Precision, Scalar};
+use crate::num::{Precision, Scalar, Q16_16};
 use crate::Error;
+use fixed::types::I8F24;
 
 /// Meta-parameters θ = (ω, λ) of a network with `P` parameters.
 ///
@@ -57,6 +58,50 @@ impl<N: Precision, const P: usize> ComplexSynapse<N, P> {
     /// Both halves, for the meta-optimisers (crate-private: λ must stay positive).
     pub(crate) fn parts_mut(&mut self) -> (&mut [N::Param; P], &mut [N::Param; P]) {
         (&mut self.omega, &mut self.lambda)
+    }
+}
+
+impl<const P: usize> ComplexSynapse<Q16_16, P> {
+    /// θ of the device format from the raw bits of its Q8.24 values, usable in a `const`
+    /// context, with the checks of [`ComplexSynapse::new`].
+    ///
+    /// Why: adaptation only reads θ, so a deployed device can keep a meta-learned prior in
+    /// flash instead of `2P` values of RAM. A build script decodes an export (see
+    /// [`crate::store`]) into bit arrays and the firmware declares
+    ///
+    /// ```
+    /// # use tinycml::{ComplexSynapse, Q16_16};
+    /// # const OMEGA: [i32; 2] = [1 << 23, -(1 << 22)];
+    /// # const LAMBDA: [i32; 2] = [1 << 24, 1 << 24];
+    /// static PRIOR: ComplexSynapse<Q16_16, 2> = match ComplexSynapse::from_bits(&OMEGA, &LAMBDA) {
+    ///     Ok(theta) => theta,
+    ///     Err(_) => panic!("the prior is not a valid θ"), // a compile-time error
+    /// };
+    /// assert_eq!(PRIOR.omega()[0].to_num::<f64>(), 0.5);
+    /// ```
+    pub const fn from_bits(omega: &[i32; P], lambda: &[i32; P]) -> Result<Self, Error> {
+        let mut theta = Self {
+            omega: [I8F24::ZERO; P],
+            lambda: [I8F24::ZERO; P],
+        };
+        let mut usable = true;
+        let mut positive = true;
+        let mut i = 0;
+        while i < P {
+            let (w, l) = (omega[i], lambda[i]);
+            usable &= w != i32::MAX && w != i32::MIN && l != i32::MAX && l != i32::MIN;
+            positive &= l > 0;
+            theta.omega[i] = I8F24::from_bits(w);
+            theta.lambda[i] = I8F24::from_bits(l);
+            i += 1;
+        }
+        if !usable {
+            Err(Error::NotFinite)
+        } else if !positive {
+            Err(Error::OutOfRange)
+        } else {
+            Ok(theta)
+        }
     }
 }
 
