@@ -111,7 +111,10 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
             return Self::ZERO;
         }
         // sqrt(b · 2^-F) · 2^F = sqrt(b · 2^F); the result of an i32 input fits in i32.
-        let root = ((self.to_bits() as u64) << Self::FRAC_NBITS).isqrt();
+        let square = (self.to_bits() as u64) << Self::FRAC_NBITS;
+        let floor = square.isqrt();
+        // Round to nearest: (r + ½)² = r² + r + ¼, so round up when square > r² + r.
+        let root = floor + (square - floor * floor > floor) as u64;
         Self::from_bits(root.min(i32::MAX as u64) as i32)
     }
     #[inline]
