@@ -1,0 +1,105 @@
+//! The export format: what is written is read back exactly, in any precision, and anything
+//! damaged or meant for another model is refused.
+
+use tinycml::store::{decode, encode, encoded_len};
+use tinycml::*;
+
+const P: usize = SinusoidMlp::PARAMS;
+
+fn exported() -> (Cml<f32, SinusoidMlp, P>, ComplexSynapse<f32, P>, Vec<u8>) {
+    let config = Config {
+        beta: 0.05,
+        estimator: Estimator::Standard,
+        learn: Learn::Omega,
+        ..Config::default()
+    };
+    let cml = Cml::<f32, _, P>::new(SinusoidMlp::new(Activation::Tanh), config).unwrap();
+    let mut rng = SplitMix64::new(9);
+    let mut omega = [0.0f32; P];
+    let mut lambda = [0.0f32; P];
+    for (w, l) in omega.iter_mut().zip(lambda.iter_mut()) {
+        *w = rng.uniform(-2.0, 2.0) as f32;
+        *l = rng.uniform(0.01, 50.0) as f32;
+    }
+    let theta = ComplexSynapse::new(omega, lambda).unwrap();
+    let mut bytes = vec![0u8; encoded_len(P)];
+    assert_eq!(encode(&cml, &theta, &mut bytes), Ok(encoded_len(P)));
+    (cml, theta, bytes)
+}
+
+#[test]
+fn round_trip_is_exact_in_the_same_precision() {
+    let (cml, theta, bytes) = exported();
+    let (read_cml, read_theta) = decode::<f32, _, P>(cml.model(), &bytes).unwrap();
+    assert_eq!(read_theta, theta);
+    assert_eq!(read_cml.config(), cml.config());
+}
+
+#[test]
+fn a_float_export_loads_into_the_device_format() {
+    let (cml, theta, bytes) = exported();
+    let (_, fixed) = decode::<Q16_16, _, P>(cml.model(), &bytes).unwrap();
+    for (q, f) in fixed.omega().iter().zip(theta.omega()) {
+        assert!((q.to_f64() - *f as f64).abs() <= 0.5 / (1u64 << 24) as f64);
+    }
+}
+
+#[test]
+fn every_single_byte_flip_is_detected() {
+    let (cml, _, bytes) = exported();
+    for position in (0..bytes.len()).step_by(97).chain([bytes.len() - 1]) {
+        let mut damaged = bytes.clone();
+        damaged[position] ^= 0x10;
+        assert_eq!(
+            decode::<f32, _, P>(cml.model(), &damaged).unwrap_err(),
+            Error::CorruptState,
+            "flip at {position} not detected"
+        );
+    }
+    assert_eq!(
+        decode::<f32, _, P>(cml.model(), &bytes[..bytes.len() - 1]).unwrap_err(),
+        Error::CorruptState
+    );
+}
+
+#[test]
+fn an_export_for_another_model_is_refused() {
+    let (_, _, bytes) = exported();
+    let relu = SinusoidMlp::new(Activation::Relu);
+    assert_eq!(
+        decode::<f32, _, P>(&relu, &bytes).unwrap_err(),
+        Error::CorruptState
+    );
+    let small = Mlp::<1, 8, 8>::new(Activation::Tanh);
+    assert_eq!(
+        decode::<f32, _, { Mlp::<1, 8, 8>::PARAMS }>(&small, &bytes).unwrap_err(),
+        Error::CorruptState
+    );
+}
+
+#[test]
+fn values_the_format_cannot_hold_are_refused() {
+    let cml = Cml::<f64, _, P>::new(SinusoidMlp::new(Activation::Relu), Config::default()).unwrap();
+    let mut omega = [0.0f64; P];
+    omega[3] = 500.0; // beyond Q8.24's ±128
+    let theta = ComplexSynapse::with_uniform_lambda(omega, 1.0).unwrap();
+    let mut bytes = vec![0u8; encoded_len(P)];
+    encode(&cml, &theta, &mut bytes).unwrap();
+    assert!(decode::<f64, _, P>(cml.model(), &bytes).is_ok());
+    assert_eq!(
+        decode::<Q16_16, _, P>(cml.model(), &bytes).unwrap_err(),
+        Error::OutOfRange
+    );
+}
+
+#[test]
+fn a_short_buffer_is_an_error() {
+    let (cml, theta, _) = exported();
+    let mut short = vec![0u8; 100];
+    assert_eq!(
+        encode(&cml, &theta, &mut short),
+        Err(Error::BufferTooSmall {
+            needed: encoded_len(P)
+        })
+    );
+}
