@@ -175,6 +175,11 @@ impl<N: Precision, const P: usize> MetaOptimizer<N, P> for Sgd<N> {
 
 /// Adam (Kingma and Ba, 2015) on θ, with bias correction.
 ///
+/// By default Adam moves λ itself. [`Adam::log_lambda`] makes it move `ρ = ln λ` instead
+/// (`ĝ_ρ = λ ĝ_λ`, then `λ = e^ρ`), the parametrisation the sinusoid recipe uses: steps on λ
+/// become relative, so strengths spread over orders of magnitude (1e-4 … 1/lr) without a
+/// step ever driving one below zero; the projection into `[λ_min, λ_max]` still applies.
+///
 /// Its moments are kept in `M` (default `f32`) whatever the learner's format: the second
 /// moment `g²` of a typical meta-gradient (~1e-3) is ~1e-6, below what fixed point resolves
 /// after the `(1 − β₂)` factor. State: four `P`-sized arrays of `M`.
@@ -185,6 +190,7 @@ pub struct Adam<N: Precision, const P: usize, M: Scalar = f32> {
     beta2: f64,
     epsilon: f64,
     steps: i32,
+    log_lambda: bool,
     m_omega: [M; P],
     v_omega: [M; P],
     m_lambda: [M; P],
@@ -202,6 +208,7 @@ impl<N: Precision, const P: usize, M: Scalar> Adam<N, P, M> {
             beta2: 0.999,
             epsilon: 1e-8,
             steps: 0,
+            log_lambda: false,
             m_omega: [M::ZERO; P],
             v_omega: [M::ZERO; P],
             m_lambda: [M::ZERO; P],
@@ -213,6 +220,13 @@ impl<N: Precision, const P: usize, M: Scalar> Adam<N, P, M> {
     /// Meta-steps taken so far.
     pub fn steps(&self) -> i32 {
         self.steps
+    }
+
+    /// Moves `ρ = ln λ` instead of λ when `on` (see the type's docs). Set it before the first
+    /// step: the λ moments are then moments of `ĝ_ρ`.
+    pub fn log_lambda(mut self, on: bool) -> Self {
+        self.log_lambda = on;
+        self
     }
 }
 
@@ -281,7 +295,18 @@ impl<N: Precision, const P: usize, M: Scalar> MetaOptimizer<N, P> for Adam<N, P,
             } else {
                 (w.to_f64(), M::ZERO, M::ZERO)
             };
-            let (l_new, ml, vl) = if learn_lambda {
+            let (l_new, ml, vl) = if learn_lambda && state.log_lambda {
+                // ρ = ln λ, ĝ_ρ = λ ĝ_λ; λ > 0 always holds for a valid θ.
+                let lambda = l.to_f64();
+                let g_rho = M::from_f64(lambda * sum_lambda[i].to_f64() / n)?;
+                let (rho, ml, vl) = adam.apply(
+                    libm::log(lambda),
+                    state.m_lambda[i],
+                    state.v_lambda[i],
+                    g_rho,
+                )?;
+                (libm::exp(rho), ml, vl)
+            } else if learn_lambda {
                 adam.apply(
                     l.to_f64(),
                     state.m_lambda[i],

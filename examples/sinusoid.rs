@@ -1,0 +1,441 @@
+//! The main job: few-shot sinusoid regression, meta-learned with CML, judged on the shared
+//! held-out set beside the baselines.
+//!
+//! ```text
+//! cargo run --release --example sinusoid                 # ≈ 3 minutes on 2 cores
+//! cargo run --release --example sinusoid -- --full       # 540 s of meta-training, one core
+//! cargo run --release --example sinusoid -- --smoke      # seconds; what CI runs
+//! ```
+//!
+//! The workflow a device would follow: meta-train θ = (ω, λ) of the complex synapse on the
+//! host (f32 by default, `--meta-scalar q16.16` for the device format), export it with
+//! `tinycml::store`, read it back in the device format (Q16.16 activations, Q8.24 weights) and
+//! adapt there to K = 5 or K = 10 shots of each held-out task; the same exported state is also
+//! adapted in f32 to show what the fixed point costs. The baselines (no meta-learning,
+//! Reptile, first order, exact implicit gradient, MAML) are trained by the same driver on the
+//! same task stream and evaluated on the same tasks. The last line of stdout is one JSON
+//! object (see `report.rs`).
+//!
+//! Modules: `args` (flags), `training` (the meta-training driver and CML), `baselines`,
+//! `evaluation` (held-out set and statistics), `report` (table and JSON), `plot` (SVG).
+
+#[path = "sinusoid/args.rs"]
+mod args;
+#[path = "sinusoid/baselines.rs"]
+mod baselines;
+#[path = "sinusoid/evaluation.rs"]
+mod evaluation;
+#[path = "sinusoid/plot.rs"]
+mod plot;
+#[path = "sinusoid/report.rs"]
+mod report;
+#[path = "sinusoid/training.rs"]
+mod training;
+
+use args::{Args, MetaScalar};
+use baselines::{memory_per_task, FirstOrder, Implicit, Maml, Reptile, NO_LAMBDA};
+use evaluation::{evaluate, heldout, Heldout};
+use report::Row;
+use serde_json::{json, Map};
+use std::time::Instant;
+use tinycml::*;
+use training::{
+    initial_omega, meta_train, theta_in, CmlMethod, CurvePoint, Outer, Schedule, Trained, P,
+};
+
+/// Seed of the meta-validation tasks: their own stream, never the held-out set's.
+const VALIDATION_SEED: u64 = 0x0056_414C_4944;
+/// Test-time steps of the MAML-family baselines and of the learn2learn anchors.
+const SHORT_STEPS: u32 = 10;
+
+/// CML's recipe (ALGORITHM.md §7b): symmetric, β = 0.1, 100 free steps at 0.01, 50 nudged
+/// steps at 0.01/1.1, λ in [1e-4, 1/lr].
+fn cml_config() -> Config {
+    Config::default()
+}
+
+/// Plain gradient descent without consolidation (MAML, Reptile, no meta-learning).
+fn plain_config() -> Config {
+    Config {
+        free_steps: SHORT_STEPS,
+        learn: Learn::Omega,
+        lambda_min: NO_LAMBDA / 2.0,
+        ..Config::default()
+    }
+}
+
+fn model() -> SinusoidMlp {
+    SinusoidMlp::new(Activation::Relu)
+}
+
+/// CML meta-training in precision `N`; returns the export and the run's record.
+fn train_cml<N: Precision>(args: &Args, validation: &[Heldout]) -> (Vec<u8>, Trained<N>) {
+    let cml = Cml::<N, _, P>::new(model(), cml_config()).expect("valid recipe");
+    let theta = theta_in::<N>(&initial_omega(args.seed), &[1.0; P]).expect("initial θ fits");
+    let schedule = Schedule {
+        name: "cml",
+        seconds: args.cml_seconds,
+        meta_batch: 10,
+        outer: Outer::Adam {
+            lr: args.meta_lr,
+            log_lambda: true,
+        },
+        threads: args.threads,
+        validation_steps: cml_config().free_steps,
+        validation_points: 12,
+    };
+    let mut rng = SplitMix64::new(args.seed);
+    let trained = meta_train(
+        &CmlMethod { cml: &cml },
+        &cml,
+        theta,
+        &schedule,
+        &mut rng,
+        validation,
+    );
+    let mut bytes = vec![0u8; store::encoded_len(P)];
+    store::encode(&cml, &trained.theta, &mut bytes).expect("buffer sized by encoded_len");
+    (bytes, trained)
+}
+
+/// A meta-training record without the state (what the report needs).
+struct Record {
+    curve: Vec<CurvePoint>,
+    iterations: u64,
+    dropped: u64,
+    rejected: u64,
+    training_seconds: f64,
+    seconds: f64,
+}
+
+fn record<N: Precision>(t: &Trained<N>) -> Record {
+    Record {
+        curve: t.curve.clone(),
+        iterations: t.iterations,
+        dropped: t.dropped,
+        rejected: t.rejected,
+        training_seconds: t.training_seconds,
+        seconds: t.seconds,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row<N: Precision>(
+    key: &'static str,
+    label: String,
+    cml: &Cml<N, SinusoidMlp, P>,
+    theta: &ComplexSynapse<N, P>,
+    tasks: &[Heldout],
+    steps: u32,
+    threads: usize,
+    train: Option<&Record>,
+) -> Row {
+    Row {
+        key,
+        label,
+        steps,
+        k5: evaluate(cml, theta, tasks, 5, steps, threads),
+        k10: evaluate(cml, theta, tasks, 10, steps, threads),
+        train_seconds: train.map_or(0.0, |t| t.seconds),
+        iterations: train.map_or(0, |t| t.iterations),
+        memory: memory_per_task(match key {
+            "cml" | "cml_10_steps" | "cml_f32" => "cml",
+            other => other,
+        }),
+    }
+}
+
+fn main() {
+    let args = match Args::parse() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    let started = Instant::now();
+    println!(
+        "tinycml sinusoid ({} run): meta-train in {}, adapt in q16.16 and f32; seed {}, {} thread(s)",
+        args.preset,
+        args.meta_scalar.name(),
+        args.seed,
+        args.threads
+    );
+    let validation = evaluation::draw(VALIDATION_SEED, args.validation_tasks);
+    let tasks = heldout(args.heldout_tasks);
+
+    // 1. CML, the main job.
+    let (bytes, cml_record) = match args.meta_scalar {
+        MetaScalar::F32 => {
+            let (bytes, t) = train_cml::<f32>(&args, &validation);
+            (bytes, record(&t))
+        }
+        MetaScalar::Q16_16 => {
+            let (bytes, t) = train_cml::<Q16_16>(&args, &validation);
+            (bytes, record(&t))
+        }
+    };
+    if let Some(path) = &args.export {
+        std::fs::write(path, &bytes).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
+        println!("exported θ ({} bytes) to {}", bytes.len(), path.display());
+    }
+    // The state as a board reads it, and the same state in f32.
+    let (cml_q, theta_q) =
+        store::decode::<Q16_16, _, P>(&model(), &bytes).expect("the export reads back in q16.16");
+    let (cml_f, theta_f) =
+        store::decode::<f32, _, P>(&model(), &bytes).expect("the export reads back in f32");
+
+    // 2. Baselines, trained by the same driver on the same task stream (f32 host, implicit and
+    //    MAML with f64 reference curvature).
+    let plain = Cml::<f32, _, P>::new(model(), plain_config()).expect("valid plain config");
+    let cml32 = Cml::<f32, _, P>::new(model(), cml_config()).expect("valid recipe");
+    let cml64 = Cml::<f64, _, P>::new(model(), cml_config()).expect("valid recipe");
+    let init = initial_omega(args.seed);
+    let theta_plain = theta_in::<f32>(&init, &[NO_LAMBDA; P]).expect("initial θ fits");
+    let theta_cml = theta_in::<f32>(&init, &[1.0; P]).expect("initial θ fits");
+    let schedule = |name, meta_batch, outer, steps| Schedule {
+        name,
+        seconds: args.baseline_seconds,
+        meta_batch,
+        outer,
+        threads: args.threads,
+        validation_steps: steps,
+        validation_points: 2,
+    };
+    let adam = |lr| Outer::Adam {
+        lr,
+        log_lambda: true,
+    };
+    let rng = || SplitMix64::new(args.seed);
+    let reptile = meta_train(
+        &Reptile {
+            cml: &plain,
+            steps: 5,
+        },
+        &plain,
+        theta_plain.clone(),
+        &schedule("reptile", 10, Outer::Sgd { lr: 1.0 }, SHORT_STEPS),
+        &mut rng(),
+        &validation,
+    );
+    let first_order = meta_train(
+        &FirstOrder { cml: &cml32 },
+        &cml32,
+        theta_cml.clone(),
+        &schedule("first-order", 10, adam(1e-2), cml_config().free_steps),
+        &mut rng(),
+        &validation,
+    );
+    let implicit = meta_train(
+        &Implicit { cml: &cml64 },
+        &cml32,
+        theta_cml.clone(),
+        &schedule("implicit", 2, adam(1e-2), cml_config().free_steps),
+        &mut rng(),
+        &validation,
+    );
+    let maml = meta_train(
+        &Maml { steps: 5, lr: 0.01 },
+        &plain,
+        theta_plain.clone(),
+        &schedule("maml", 10, adam(1e-3), SHORT_STEPS),
+        &mut rng(),
+        &validation,
+    );
+
+    // 3. Evaluation on the held-out set.
+    println!("evaluating on {} held-out tasks …", tasks.len());
+    let t = args.threads.max(2);
+    let full = cml_config().free_steps;
+    let cml_row = row(
+        "cml",
+        format!("CML, {} (exported θ)", Q16_16::name()),
+        &cml_q,
+        &theta_q,
+        &tasks,
+        full,
+        t,
+        Some(&cml_record),
+    );
+    let cml_short = row(
+        "cml_10_steps",
+        format!("CML, {}, 10 steps", Q16_16::name()),
+        &cml_q,
+        &theta_q,
+        &tasks,
+        SHORT_STEPS,
+        t,
+        Some(&cml_record),
+    );
+    let cml_f32 = row(
+        "cml_f32",
+        "CML, f32 (same θ)".into(),
+        &cml_f,
+        &theta_f,
+        &tasks,
+        full,
+        t,
+        Some(&cml_record),
+    );
+    let rows = vec![
+        row(
+            "no_meta",
+            "no meta-learning (init, plain GD)".into(),
+            &plain,
+            &theta_plain,
+            &tasks,
+            SHORT_STEPS,
+            t,
+            None,
+        ),
+        row(
+            "reptile",
+            "Reptile (5 steps, ε = 1)".into(),
+            &plain,
+            &reptile.theta,
+            &tasks,
+            SHORT_STEPS,
+            t,
+            Some(&record(&reptile)),
+        ),
+        row(
+            "first_order",
+            "first order T1–T2 (ω, λ)".into(),
+            &cml32,
+            &first_order.theta,
+            &tasks,
+            full,
+            t,
+            Some(&record(&first_order)),
+        ),
+        row(
+            "implicit",
+            "implicit, dense solve f64 (ω, λ)".into(),
+            &cml32,
+            &implicit.theta,
+            &tasks,
+            full,
+            t,
+            Some(&record(&implicit)),
+        ),
+        row(
+            "maml",
+            "MAML, 5 unrolled steps, f64 HVP".into(),
+            &plain,
+            &maml.theta,
+            &tasks,
+            SHORT_STEPS,
+            t,
+            Some(&record(&maml)),
+        ),
+        cml_row,
+        cml_short,
+        cml_f32,
+    ];
+    report::table(&rows, tasks.len());
+    let cml_k10 = rows[5].k10.mean;
+    let f32_k10 = rows[7].k10.mean;
+    println!(
+        "CML after {} meta-iterations ({:.1} ms each, {} dropped tasks, {} refused steps); fixed point vs f32 at K = 10: {:+.2}%",
+        cml_record.iterations,
+        1e3 * cml_record.training_seconds / cml_record.iterations.max(1) as f64,
+        cml_record.dropped,
+        cml_record.rejected,
+        100.0 * (cml_k10 / f32_k10 - 1.0)
+    );
+
+    if let Some(path) = &args.plot {
+        let svg = plot::svg(
+            &figure_panels(&cml_q, &theta_q, &tasks),
+            &cml_record.curve,
+            "CML meta-validation MSE (K = 10, 100 steps)",
+        );
+        std::fs::write(path, svg).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
+        println!("wrote {}", path.display());
+    }
+
+    let mut header = Map::new();
+    header.insert("task".into(), json!("sinusoid"));
+    header.insert("scalar".into(), json!(Q16_16::name()));
+    header.insert("meta_scalar".into(), json!(args.meta_scalar.name()));
+    header.insert("tasks_evaluated".into(), json!(tasks.len()));
+    header.insert("heldout_seed".into(), json!(sinusoid::HELDOUT_SEED));
+    header.insert("seed".into(), json!(args.seed));
+    let mut extra = Map::new();
+    extra.insert("cml_f32_k10".into(), json!(f32_k10));
+    extra.insert("cml_f32_k5".into(), json!(rows[7].k5.mean));
+    extra.insert("meta_iterations".into(), json!(cml_record.iterations));
+    extra.insert(
+        "ms_per_meta_iteration".into(),
+        json!(1e3 * cml_record.training_seconds / cml_record.iterations.max(1) as f64),
+    );
+    extra.insert("threads".into(), json!(args.threads));
+    extra.insert("dropped_tasks".into(), json!(cml_record.dropped));
+    extra.insert("preset".into(), json!(args.preset));
+    extra.insert(
+        "meta_validation".into(),
+        json!(cml_record
+            .curve
+            .iter()
+            .map(|c| json!({"iteration": c.iteration, "seconds": c.seconds, "mse": c.mse}))
+            .collect::<Vec<_>>()),
+    );
+    extra.insert("seconds".into(), json!(started.elapsed().as_secs_f64()));
+    println!("{}", report::json_line(&rows, header, extra));
+}
+
+/// Three held-out tasks of small, middling and large amplitude, adapted to K = 10 shots in
+/// the device format.
+fn figure_panels(
+    cml: &Cml<Q16_16, SinusoidMlp, P>,
+    theta: &ComplexSynapse<Q16_16, P>,
+    tasks: &[Heldout],
+) -> Vec<plot::Panel> {
+    let pool = &tasks[..tasks.len().min(40)];
+    let mut chosen: Vec<usize> = Vec::new();
+    for target in [1.0, 2.5, 4.5] {
+        if let Some((i, _)) = pool
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !chosen.contains(i))
+            .min_by(|a, b| {
+                (a.1.sinusoid.amplitude - target)
+                    .abs()
+                    .total_cmp(&(b.1.sinusoid.amplitude - target).abs())
+            })
+        {
+            chosen.push(i);
+        }
+    }
+    let xs: Vec<f64> = (0..=200).map(|i| -5.0 + 0.05 * i as f64).collect();
+    let mut phi = Box::new([<<Q16_16 as Precision>::Param as Scalar>::ZERO; P]);
+    let mut grad = phi.clone();
+    chosen
+        .into_iter()
+        .map(|i| {
+            let h = &tasks[i];
+            let adapted = evaluation::adapt(
+                cml,
+                theta,
+                &h.task,
+                10,
+                cml.config().free_steps,
+                &mut phi,
+                &mut grad,
+            );
+            plot::Panel {
+                title: format!(
+                    "held-out task {i}: A = {:.2}, phase = {:.2}{}",
+                    h.sinusoid.amplitude,
+                    h.sinusoid.phase,
+                    if adapted.is_some() { "" } else { " (diverged)" }
+                ),
+                truth: xs.iter().map(|&x| h.sinusoid.at(x)).collect(),
+                before: evaluation::predict::<Q16_16>(theta.omega(), &xs),
+                after: evaluation::predict::<Q16_16>(&phi, &xs),
+                shots: h.task.support().iter().map(|s| (s.x[0], s.y)).collect(),
+                xs: xs.clone(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,130 @@
+//! Command-line flags of the sinusoid job, parsed by hand (no dependency for a dozen flags).
+
+use std::path::PathBuf;
+
+/// The number format meta-training runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetaScalar {
+    /// Host float (the realistic workflow: meta-train on the host, adapt on the device).
+    F32,
+    /// The device format, to show what on-device meta-learning reaches.
+    Q16_16,
+}
+
+impl MetaScalar {
+    /// The name used in flags and in the JSON line.
+    pub fn name(self) -> &'static str {
+        match self {
+            MetaScalar::F32 => "f32",
+            MetaScalar::Q16_16 => "q16.16",
+        }
+    }
+}
+
+/// Everything the run is told.
+#[derive(Clone, Debug)]
+pub struct Args {
+    /// Seed of meta-training (initialisation and training tasks).
+    pub seed: u64,
+    /// Format of meta-training.
+    pub meta_scalar: MetaScalar,
+    /// Wall-clock budget of CML meta-training, seconds.
+    pub cml_seconds: f64,
+    /// Wall-clock budget of each trained baseline, seconds.
+    pub baseline_seconds: f64,
+    /// Worker threads for meta-batches and evaluation.
+    pub threads: usize,
+    /// Held-out tasks evaluated (the first ones of the shared set).
+    pub heldout_tasks: usize,
+    /// Meta-validation tasks (drawn from their own seed, never the held-out set).
+    pub validation_tasks: usize,
+    /// Where to write the exported meta-state.
+    pub export: Option<PathBuf>,
+    /// Where to write the SVG figure.
+    pub plot: Option<PathBuf>,
+    /// Peak meta learning rate of CML's Adam (cosine-decayed over the budget).
+    pub meta_lr: f64,
+    /// Which preset: "default", "full" or "smoke".
+    pub preset: &'static str,
+}
+
+const USAGE: &str = "usage: sinusoid [--full | --smoke] [--seed N] [--meta-scalar f32|q16.16] \
+[--seconds S] [--baseline-seconds S] [--threads N] [--meta-lr LR] [--tasks N] [--export PATH] \
+[--plot PATH]";
+
+impl Args {
+    /// Parses `std::env::args()`; `Err` carries a one-line message for the user.
+    pub fn parse() -> Result<Self, String> {
+        let mut args = Args {
+            seed: 1,
+            meta_scalar: MetaScalar::F32,
+            cml_seconds: 100.0,
+            baseline_seconds: 8.0,
+            threads: 2,
+            heldout_tasks: tinycml::sinusoid::HELDOUT_TASKS,
+            validation_tasks: 50,
+            export: None,
+            plot: None,
+            preset: "default",
+            meta_lr: 1e-2,
+        };
+        let mut meta_lr = None;
+        let mut tasks = None;
+        let mut seconds = None;
+        let mut baseline_seconds = None;
+        let mut threads = None;
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value; {USAGE}"));
+            match flag.as_str() {
+                "--full" => args.preset = "full",
+                "--smoke" => args.preset = "smoke",
+                "--seed" => args.seed = number(&value("--seed")?)?,
+                "--meta-scalar" => {
+                    args.meta_scalar = match value("--meta-scalar")?.as_str() {
+                        "f32" => MetaScalar::F32,
+                        "q16.16" => MetaScalar::Q16_16,
+                        other => return Err(format!("unknown --meta-scalar {other}; {USAGE}")),
+                    }
+                }
+                "--seconds" => seconds = Some(number(&value("--seconds")?)?),
+                "--baseline-seconds" => {
+                    baseline_seconds = Some(number(&value("--baseline-seconds")?)?)
+                }
+                "--threads" => threads = Some(number::<usize>(&value("--threads")?)?.max(1)),
+                "--meta-lr" => meta_lr = Some(number(&value("--meta-lr")?)?),
+                "--tasks" => tasks = Some(number::<usize>(&value("--tasks")?)?.clamp(1, 500)),
+                "--export" => args.export = Some(value("--export")?.into()),
+                "--plot" => args.plot = Some(value("--plot")?.into()),
+                "-h" | "--help" => return Err(USAGE.to_string()),
+                other => return Err(format!("unknown flag {other}; {USAGE}")),
+            }
+        }
+        match args.preset {
+            // The anchors' budget: 540 s of meta-training on one core.
+            "full" => {
+                args.cml_seconds = 540.0;
+                args.baseline_seconds = 30.0;
+                args.threads = 1;
+            }
+            "smoke" => {
+                args.cml_seconds = 4.0;
+                args.baseline_seconds = 1.0;
+                args.heldout_tasks = 50;
+                args.validation_tasks = 10;
+            }
+            _ => {}
+        }
+        args.cml_seconds = seconds.unwrap_or(args.cml_seconds);
+        args.baseline_seconds = baseline_seconds.unwrap_or(args.baseline_seconds);
+        args.threads = threads.unwrap_or(args.threads);
+        args.meta_lr = meta_lr.unwrap_or(args.meta_lr);
+        args.heldout_tasks = tasks.unwrap_or(args.heldout_tasks);
+        Ok(args)
+    }
+}
+
+fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("not a valid number: {text}; {USAGE}"))
+}

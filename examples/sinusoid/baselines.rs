@@ -1,0 +1,181 @@
+//! The baselines of ALGORITHM.md §5, as [`Method`]s of the same training driver.
+//!
+//! - first order (T1–T2): CML's meta-model and free phase, with `H⁻¹` replaced by the
+//!   identity: `ĝ_ω = λ ⊙ ∇L_out(φ⁰)`, `ĝ_λ = −(φ⁰ − ω) ⊙ ∇L_out(φ⁰)`;
+//! - implicit (iMAML-style): the same meta-model, with the exact implicit gradient of the
+//!   reference (dense Hessian, Cholesky solve, `f64`) at the free-phase end state;
+//! - MAML: ω alone, plain gradient descent from ω, and the outer gradient back-propagated
+//!   through the unrolled steps with exact Hessian-vector products (`f64`, the trajectory kept);
+//! - Reptile: `ω ← ω + ε (φ − ω)` after a few steps on the support shots;
+//! - no meta-learning: the initialisation itself, never trained.
+//!
+//! MAML, Reptile and no meta-learning have no consolidation term: they run with a fixed,
+//! negligible λ (1e-7), so the library's adaptation is plain gradient descent for them.
+
+use crate::training::{convert, theta_values, Method, TrainTask, Worker, P};
+use tinycml::reference::{hessian_vector_product, implicit_gradient, loss_gradient};
+use tinycml::*;
+
+/// λ standing in for "no consolidation" (the synapse type keeps λ strictly positive).
+pub const NO_LAMBDA: f64 = 1e-7;
+
+/// First-order (T1–T2) meta-gradient in `f32`.
+pub struct FirstOrder<'a> {
+    /// Free phase settings (the same as CML's).
+    pub cml: &'a Cml<f32, SinusoidMlp, P>,
+}
+
+impl Method<f32> for FirstOrder<'_> {
+    fn task(&self, theta: &ComplexSynapse<f32, P>, task: &TrainTask, w: &mut Worker<f32>) -> bool {
+        let Some(task) = convert::<f32, 10, 10>(task) else {
+            return false;
+        };
+        if self
+            .cml
+            .adapt(theta, &task, None, &mut w.phi, &mut w.grad)
+            .is_err()
+        {
+            return false;
+        }
+        w.grad.fill(0.0);
+        let mut sat = Saturations::default();
+        nn::add_loss_gradient::<f32, _, 1>(
+            self.cml.model(),
+            &w.phi[..],
+            task.query(),
+            1.0,
+            &mut w.grad[..],
+            &mut sat,
+        );
+        let (phi, grad) = (w.phi.clone(), w.grad.clone());
+        let (omega, lambda) = (theta.omega(), theta.lambda());
+        w.add(|i| (lambda[i] * grad[i], -(phi[i] - omega[i]) * grad[i]));
+        true
+    }
+}
+
+/// Exact implicit meta-gradient at the free-phase end state, in `f64`.
+pub struct Implicit<'a> {
+    /// Free phase settings, in `f64`.
+    pub cml: &'a Cml<f64, SinusoidMlp, P>,
+}
+
+impl Method<f32> for Implicit<'_> {
+    fn task(&self, theta: &ComplexSynapse<f32, P>, task: &TrainTask, w: &mut Worker<f32>) -> bool {
+        let (omega, lambda) = theta_values(theta);
+        let Ok(theta64) = ComplexSynapse::<f64, P>::new(*omega, *lambda) else {
+            return false;
+        };
+        let mut phi = Box::new([0.0f64; P]);
+        let mut grad = Box::new([0.0f64; P]);
+        if self
+            .cml
+            .adapt(&theta64, task, None, &mut phi, &mut grad)
+            .is_err()
+        {
+            return false;
+        }
+        let model = *self.cml.model();
+        match implicit_gradient(
+            &model,
+            &phi[..],
+            &omega[..],
+            &lambda[..],
+            task.support(),
+            task.query(),
+        ) {
+            Ok(g) => {
+                w.add(|i| (g.omega[i] as f32, g.lambda[i] as f32));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// MAML: back-propagation through `steps` plain gradient steps of rate `lr`, in `f64`.
+pub struct Maml {
+    /// Unrolled inner steps.
+    pub steps: u32,
+    /// Inner learning rate.
+    pub lr: f64,
+}
+
+impl Method<f32> for Maml {
+    fn task(&self, theta: &ComplexSynapse<f32, P>, task: &TrainTask, w: &mut Worker<f32>) -> bool {
+        let model = SinusoidMlp::new(Activation::Relu);
+        let (omega, _) = theta_values(theta);
+        let zeros = vec![0.0; P];
+        // Forward: keep every state the reverse pass needs (MAML's O(T·P) memory).
+        let mut trajectory = vec![omega.to_vec()];
+        for _ in 0..self.steps {
+            let phi = trajectory.last().expect("initial state");
+            let g = loss_gradient(&model, phi, task.support());
+            trajectory.push(phi.iter().zip(&g).map(|(p, g)| p - self.lr * g).collect());
+        }
+        let end = trajectory.pop().expect("end state");
+        // Reverse: v ← (I − lr·H(φ_t)) v from the query gradient at the end state.
+        let mut v = loss_gradient(&model, &end, task.query());
+        for phi in trajectory.iter().rev() {
+            let Ok(hv) = hessian_vector_product(&model, phi, &zeros, task.support(), &v) else {
+                return false;
+            };
+            for (v, hv) in v.iter_mut().zip(&hv) {
+                *v -= self.lr * hv;
+            }
+        }
+        if !v.iter().all(|x| x.is_finite()) {
+            return false;
+        }
+        w.add(|i| (v[i] as f32, 0.0));
+        true
+    }
+}
+
+/// Reptile: the meta-gradient `ω − φ` after `steps` steps on the support shots.
+pub struct Reptile<'a> {
+    /// Plain gradient descent (λ negligible) at the inner rate.
+    pub cml: &'a Cml<f32, SinusoidMlp, P>,
+    /// Inner steps.
+    pub steps: u32,
+}
+
+impl Method<f32> for Reptile<'_> {
+    fn task(&self, theta: &ComplexSynapse<f32, P>, task: &TrainTask, w: &mut Worker<f32>) -> bool {
+        let Some(task) = convert::<f32, 10, 10>(task) else {
+            return false;
+        };
+        if self
+            .cml
+            .adapt(theta, &task, Some(self.steps), &mut w.phi, &mut w.grad)
+            .is_err()
+        {
+            return false;
+        }
+        let phi = w.phi.clone();
+        let omega = theta.omega();
+        w.add(|i| (omega[i] - phi[i], 0.0));
+        true
+    }
+}
+
+/// Bytes of per-task state each method needs while meta-training (P-sized buffers; the
+/// outer optimiser's moments are the same for all and not counted).
+pub fn memory_per_task(method: &str) -> usize {
+    let f32s = |n: usize| n * P * 4;
+    let f64s = |n: usize| n * P * 8;
+    match method {
+        // ω, λ, φ, φ⁰, φ⁺, gradient.
+        "cml" => f32s(6),
+        // ω, λ, φ, gradient, ∇L_out.
+        "first_order" => f32s(5),
+        // ω, λ, φ, gradient, ∇L_out, the solution, and the dense P × P Hessian.
+        "implicit" => f64s(6) + P * P * 8,
+        // ω, 5 stored states, the end state, v and H·v (plus dual-number scratch of 2P).
+        "maml" => f64s(5 + 1 + 1 + 2 + 2 + 1),
+        // ω, φ, gradient.
+        "reptile" => f32s(3),
+        // φ, gradient (adaptation only).
+        _ => f32s(2),
+    }
+}

@@ -1,0 +1,200 @@
+//! Evaluation on the shared held-out set (ALGORITHM.md §6): adapt to K shots, measure the
+//! MSE on 100 query points, summarise over tasks.
+//!
+//! Tasks are kept in `f64` (their values are `f32`-exact, as the set specifies) and converted
+//! to the learner's format per task; the error of a prediction is taken in `f64` against the
+//! stored target, so a fixed-point learner is judged on its predictions, not on a rounded
+//! loss. An adaptation that diverges is counted, never silently averaged away.
+
+use crate::training::{convert, P};
+use tinycml::sinusoid::{draw_task, Sinusoid, HELDOUT_QUERY, HELDOUT_SEED, HELDOUT_SUPPORT};
+use tinycml::*;
+
+/// A held-out (or validation) task: 10 support shots (K = 5 uses the first five), 100 query.
+pub type HeldoutTask = Task<f64, 1, 10, 100>;
+
+/// A task with the sinusoid it came from (for the figure).
+pub struct Heldout {
+    /// Amplitude and phase.
+    pub sinusoid: Sinusoid,
+    /// The shots.
+    pub task: HeldoutTask,
+}
+
+/// The first `count` tasks drawn from `seed` in the shared set's order.
+pub fn draw(seed: u64, count: usize) -> Vec<Heldout> {
+    let mut rng = SplitMix64::new(seed);
+    (0..count)
+        .map(|_| {
+            let (sinusoid, task) =
+                draw_task::<f64, 10, 100>(&mut rng, HELDOUT_SUPPORT, HELDOUT_QUERY)
+                    .expect("held-out tasks fit their buffers");
+            Heldout { sinusoid, task }
+        })
+        .collect()
+}
+
+/// The shared held-out set (seed 20240601), its first `count` tasks.
+pub fn heldout(count: usize) -> Vec<Heldout> {
+    draw(HELDOUT_SEED, count)
+}
+
+/// Summary of per-task MSEs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// Mean over tasks that did not diverge.
+    pub mean: f64,
+    /// Median over the same tasks.
+    pub median: f64,
+    /// Half-width of the normal 95% interval of the mean (1.96 standard errors).
+    pub ci95: f64,
+    /// Tasks whose adaptation diverged.
+    pub diverged: usize,
+}
+
+impl Stats {
+    fn of(mses: &[Option<f64>]) -> Self {
+        let mut ok: Vec<f64> = mses.iter().flatten().copied().collect();
+        ok.sort_by(f64::total_cmp);
+        let n = ok.len();
+        if n == 0 {
+            return Stats {
+                mean: f64::NAN,
+                median: f64::NAN,
+                ci95: f64::NAN,
+                diverged: mses.len(),
+            };
+        }
+        let mean = ok.iter().sum::<f64>() / n as f64;
+        let var = ok.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64;
+        let median = if n % 2 == 1 {
+            ok[n / 2]
+        } else {
+            0.5 * (ok[n / 2 - 1] + ok[n / 2])
+        };
+        Stats {
+            mean,
+            median,
+            ci95: 1.96 * (var / n as f64).sqrt(),
+            diverged: mses.len() - n,
+        }
+    }
+}
+
+/// Predictions of weights `phi` at inputs `xs`, as `f64`.
+pub fn predict<N: Precision>(phi: &[N::Param; P], xs: &[f64]) -> Vec<f64> {
+    let model = SinusoidMlp::new(Activation::Relu);
+    let mut buffers = <SinusoidMlp as Model<N>>::Buffers::default();
+    let mut sat = Saturations::default();
+    xs.iter()
+        .map(|&x| {
+            let x = <N::Act as Scalar>::from_f64_saturating(x);
+            Model::<N>::forward(&model, phi, &[x], &mut buffers, &mut sat).to_f64()
+        })
+        .collect()
+}
+
+/// Adapts to the first `k` support shots for `steps` steps; `None` if adaptation diverged.
+/// Leaves the adapted weights in `phi`.
+pub fn adapt<N: Precision>(
+    cml: &Cml<N, SinusoidMlp, P>,
+    theta: &ComplexSynapse<N, P>,
+    task: &HeldoutTask,
+    k: usize,
+    steps: u32,
+    phi: &mut [N::Param; P],
+    grad: &mut [N::Param; P],
+) -> Option<()> {
+    let mut converted = convert::<N::Act, 10, 100>(task)?;
+    converted.truncate_support(k);
+    cml.adapt(theta, &converted, Some(steps), phi, grad).ok()?;
+    Some(())
+}
+
+/// Query MSE after adaptation, `None` if it diverged.
+fn task_mse<N: Precision>(
+    cml: &Cml<N, SinusoidMlp, P>,
+    theta: &ComplexSynapse<N, P>,
+    task: &HeldoutTask,
+    k: usize,
+    steps: u32,
+    phi: &mut [N::Param; P],
+    grad: &mut [N::Param; P],
+) -> Option<f64> {
+    adapt(cml, theta, task, k, steps, phi, grad)?;
+    let xs: Vec<f64> = task.query().iter().map(|s| s.x[0]).collect();
+    let predictions = predict::<N>(phi, &xs);
+    let mse = predictions
+        .iter()
+        .zip(task.query())
+        .map(|(p, s)| (p - s.y).powi(2))
+        .sum::<f64>()
+        / xs.len() as f64;
+    mse.is_finite().then_some(mse)
+}
+
+/// Per-task MSEs over `tasks`, spread over `threads` threads.
+pub fn mses<N: Precision>(
+    cml: &Cml<N, SinusoidMlp, P>,
+    theta: &ComplexSynapse<N, P>,
+    tasks: &[Heldout],
+    k: usize,
+    steps: u32,
+    threads: usize,
+) -> Vec<Option<f64>> {
+    let per_thread = tasks.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = tasks
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut phi = Box::new([<N::Param as Scalar>::ZERO; P]);
+                    let mut grad = Box::new([<N::Param as Scalar>::ZERO; P]);
+                    chunk
+                        .iter()
+                        .map(|h| task_mse(cml, theta, &h.task, k, steps, &mut phi, &mut grad))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("evaluation thread"))
+            .collect()
+    })
+}
+
+/// [`Stats`] of the adapted learner over `tasks`.
+pub fn evaluate<N: Precision>(
+    cml: &Cml<N, SinusoidMlp, P>,
+    theta: &ComplexSynapse<N, P>,
+    tasks: &[Heldout],
+    k: usize,
+    steps: u32,
+    threads: usize,
+) -> Stats {
+    Stats::of(&mses(cml, theta, tasks, k, steps, threads))
+}
+
+/// Mean MSE (diverged tasks count as the MSE of predicting 0 would, so a curve never hides
+/// them); used for meta-validation.
+pub fn mean_mse<N: Precision>(
+    cml: &Cml<N, SinusoidMlp, P>,
+    theta: &ComplexSynapse<N, P>,
+    tasks: &[Heldout],
+    k: usize,
+    steps: u32,
+    threads: usize,
+) -> f64 {
+    let all = mses(cml, theta, tasks, k, steps, threads);
+    let total: f64 = all
+        .iter()
+        .zip(tasks)
+        .map(|(m, h)| {
+            m.unwrap_or_else(|| {
+                h.task.query().iter().map(|s| s.y * s.y).sum::<f64>() / h.task.query().len() as f64
+            })
+        })
+        .sum();
+    total / tasks.len().max(1) as f64
+}
