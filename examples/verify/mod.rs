@@ -10,7 +10,7 @@ pub mod problem;
 
 use compute::{AnyModel, Outcome};
 use problem::{ModelKind, Problem};
-use serde_json::json;
+use serde::Serialize;
 use tinycml::{Activation, Linear, Mlp, Q16_16Uniform, Q16_16, Q8_24};
 
 /// Names accepted in `"scalar"`.
@@ -68,6 +68,23 @@ fn dispatch(problem: &Problem) -> Result<Outcome, String> {
     }
 }
 
+/// The printed object, fields in the documented order.
+#[derive(Serialize)]
+struct Output<'a> {
+    cml: Theta<'a>,
+    exact: Theta<'a>,
+    phi_free: &'a [f64],
+    outer_loss: f64,
+    saturations: u32,
+}
+
+/// `dL_out/dω`, `dL_out/dλ`.
+#[derive(Serialize)]
+struct Theta<'a> {
+    omega: &'a [f64],
+    lambda: &'a [f64],
+}
+
 /// A finished run: the JSON line to print and any warning for stderr.
 pub struct Report {
     /// The one JSON object (`cml`, `exact`, `phi_free`, `outer_loss`, `saturations`).
@@ -97,15 +114,20 @@ pub fn run(text: &str) -> Result<Report, String> {
                  (ReLU minima often sit on a kink; tanh does not)"
             )
         });
-    let json = json!({
-        "cml": {"omega": outcome.cml.omega, "lambda": outcome.cml.lambda},
-        "exact": {"omega": outcome.exact.omega, "lambda": outcome.exact.lambda},
-        "phi_free": outcome.phi_free,
-        "outer_loss": outcome.outer_loss,
-        "saturations": outcome.saturations,
-    });
-    Ok(Report {
-        json: json.to_string(),
-        warning,
-    })
+    let output = Output {
+        cml: Theta {
+            omega: &outcome.cml.omega,
+            lambda: &outcome.cml.lambda,
+        },
+        exact: Theta {
+            omega: &outcome.exact.omega,
+            lambda: &outcome.exact.lambda,
+        },
+        phi_free: &outcome.phi_free,
+        outer_loss: outcome.outer_loss,
+        saturations: outcome.saturations,
+    };
+    let json =
+        serde_json::to_string(&output).map_err(|e| format!("cannot print the result: {e}"))?;
+    Ok(Report { json, warning })
 }
