@@ -11,7 +11,7 @@
 use crate::num::{Precision, Saturations, Scalar};
 
 /// Partial sums per dot product.
-pub const LANES: usize = 8;
+pub const LANES: usize = 4;
 
 /// Parameter count of a layer with `inputs` inputs and `outputs` outputs (weights + biases).
 pub const fn dense_params(inputs: usize, outputs: usize) -> usize {
@@ -38,7 +38,7 @@ fn dot<N: Precision>(bias: N::Param, w: &[N::Param], x: &[N::Act]) -> N::Acc {
 }
 
 /// `z_i = b_i + Σ_j W_ij x_j`; `params` holds `W` then `b`.
-#[inline(never)]
+#[inline]
 pub fn forward<N: Precision>(
     params: &[N::Param],
     x: &[N::Act],
