@@ -1,0 +1,1 @@
+//! Instruction counts (filled in below).

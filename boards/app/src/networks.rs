@@ -1,0 +1,54 @@
+//! The two networks the boards run, with their priors in flash and their seeded starts.
+//!
+//! - `hidden40`: the sinusoid benchmark's 1-40-40-1 (P = 1,761), for Cortex-M4F boards.
+//! - `hidden16`: 1-16-16-1 (P = 321), for the 16 KB Cortex-M0: a full CML meta-step needs
+//!   6P values (θ in RAM, a four-buffer workspace) = 7.5 KB, leaving room for the stack.
+//!
+//! `build.rs` decodes `priors/*.tcml` with `tinycml::store::decode` (CRC, version and shape
+//! checked on the build host) into raw Q8.24 bits; [`ComplexSynapse::from_bits`] turns them
+//! into θ in a `const` context, so `PRIOR` is a `static` in flash and costs no RAM.
+
+use tinycml::{ComplexSynapse, Q16_16};
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/priors.rs"));
+}
+
+/// λ = 1 in Q8.24 bits: the starting consolidation strength of on-device meta-learning.
+const ONE: i32 = 1 << 24;
+
+/// θ from bits, at compile time; invalid bits stop the build.
+const fn theta<const P: usize>(omega: &[i32; P], lambda: &[i32; P]) -> ComplexSynapse<Q16_16, P> {
+    match ComplexSynapse::from_bits(omega, lambda) {
+        Ok(theta) => theta,
+        Err(_) => panic!("the prior export holds an invalid θ"),
+    }
+}
+
+macro_rules! network {
+    ($module:ident, $h:literal, $doc:literal) => {
+        #[doc = $doc]
+        pub mod $module {
+            use tinycml::{ComplexSynapse, Mlp, Q16_16};
+
+            pub use super::generated::$module::*;
+
+            /// The network type.
+            pub type Net = Mlp<1, $h, $h>;
+
+            /// The meta-learned prior, in flash.
+            pub static PRIOR: ComplexSynapse<Q16_16, P> = super::theta(&PRIOR_OMEGA, &PRIOR_LAMBDA);
+
+            /// Starting θ of on-device meta-learning (copy it into a RAM `static`).
+            pub const START: ComplexSynapse<Q16_16, P> =
+                super::theta(&INIT_OMEGA, &[super::ONE; P]);
+        }
+    };
+}
+
+network!(
+    hidden40,
+    40,
+    "1-40-40-1 ReLU: the sinusoid benchmark network."
+);
+network!(hidden16, 16, "1-16-16-1 ReLU: the Cortex-M0 network.");

@@ -1,0 +1,60 @@
+//! What each board runs: one [`Plan`] per QEMU board (sized so that CI stays within its
+//! time budget) and one for the real boards. Kept here, not in the board crates, so the host
+//! test that replays a board's demo uses exactly the board's plan.
+
+use crate::demo::Plan;
+use tinycml::{Config, Estimator, Learn};
+
+/// On-device meta-learning settings: short phases (an on-device budget), the symmetric
+/// estimator at β = 0.1, ω and λ learned.
+pub const ON_DEVICE: Config = Config {
+    free_steps: 40,
+    free_lr: 0.02,
+    nudged_steps: 20,
+    nudged_lr: 0.02 / 1.1,
+    beta: 0.1,
+    estimator: Estimator::Symmetric,
+    learn: Learn::Both,
+    lambda_min: 1e-4,
+    lambda_max: 25.0,
+};
+
+/// The Cortex-M4F QEMU board (`mps2-an386`), 1-40-40-1.
+pub const QEMU_M4F: Plan = Plan {
+    board: "qemu-m4f (mps2-an386, Cortex-M4F)",
+    deploy_tasks: 5,
+    meta_steps: 40,
+    report_every: 10,
+    eval_tasks: 4,
+    meta: ON_DEVICE,
+    meta_lr: 1.5,
+    stream_seed: 7,
+};
+
+/// The deploy-only firmware of the Cortex-M4F QEMU board (adaptation in 16 KB of RAM).
+pub const QEMU_M4F_DEPLOY: Plan = Plan {
+    board: "qemu-m4f deploy-only (mps2-an386, Cortex-M4F)",
+    meta_steps: 0,
+    ..QEMU_M4F
+};
+
+/// The Cortex-M0 QEMU board (`microbit`, 16 KB RAM), 1-16-16-1.
+pub const QEMU_M0: Plan = Plan {
+    board: "qemu-m0 (microbit, Cortex-M0)",
+    meta: Config {
+        free_lr: 0.04,
+        nudged_lr: 0.04 / 1.1,
+        ..ON_DEVICE
+    },
+    meta_lr: 1.0,
+    ..QEMU_M4F
+};
+
+/// The real boards (nRF52840-DK, Raspberry Pi Pico): the same demo, a longer run.
+pub const REAL_BOARD: Plan = Plan {
+    board: "real board",
+    deploy_tasks: 10,
+    meta_steps: 200,
+    report_every: 25,
+    ..QEMU_M4F
+};

@@ -1,0 +1,108 @@
+//! The bit-exactness test: each QEMU board's demo is replayed on the host (x86_64) with the
+//! board's own plan, network and buffers, and must print exactly the board's checked-in
+//! output — every MSE and the fingerprint of the final fixed-point θ. CI diffs the same files
+//! against what the Cortex-M4F and Cortex-M0 firmware print under QEMU, so one seed gives
+//! the same bits on all three.
+
+use tinycml::{Activation, Workspace};
+use tinycml_app::networks::{hidden16, hidden40};
+use tinycml_app::{demo, pins::NoPin, plans, Console};
+
+/// Collects the demo's lines.
+#[derive(Default)]
+struct Text(String);
+
+impl Console for Text {
+    fn line(&mut self, text: &str) {
+        self.0.push_str(text);
+        self.0.push('\n');
+    }
+}
+
+fn assert_same(board_file: &str, expected: &str, got: &str) {
+    assert!(
+        got == expected,
+        "host replay differs from {board_file}\n--- expected\n{expected}\n--- host\n{got}"
+    );
+}
+
+macro_rules! prior {
+    ($net:ident) => {
+        demo::Prior {
+            theta: &$net::PRIOR,
+            config: $net::PRIOR_CONFIG,
+            fingerprint: $net::PRIOR_FINGERPRINT,
+            export_len: $net::EXPORT_LEN,
+        }
+    };
+}
+
+#[test]
+fn m4f_demo_is_bit_exact_on_the_host() {
+    let mut theta = Box::new(hidden40::START);
+    let mut ws = Box::new(Workspace::new());
+    let mut out = Text::default();
+    let model = hidden40::Net::new(Activation::Relu);
+    let verdict = demo::run(
+        model,
+        &plans::QEMU_M4F,
+        &prior!(hidden40),
+        &mut theta,
+        &mut ws,
+        &mut out,
+        NoPin,
+    );
+    assert!(verdict.passed);
+    assert_same(
+        "qemu-m4f/expected-demo.txt",
+        include_str!("../../qemu-m4f/expected-demo.txt"),
+        &out.0,
+    );
+}
+
+#[test]
+fn m4f_deploy_is_bit_exact_on_the_host() {
+    let mut phi = Box::new([Default::default(); hidden40::P]);
+    let mut grad = Box::new([Default::default(); hidden40::P]);
+    let mut out = Text::default();
+    let model = hidden40::Net::new(Activation::Relu);
+    let plan = &plans::QEMU_M4F_DEPLOY;
+    let verdict = demo::run_deploy(
+        model,
+        plan,
+        &prior!(hidden40),
+        &mut phi,
+        &mut grad,
+        &mut out,
+        NoPin,
+    );
+    assert!(verdict.passed);
+    assert_same(
+        "qemu-m4f/expected-deploy.txt",
+        include_str!("../../qemu-m4f/expected-deploy.txt"),
+        &out.0,
+    );
+}
+
+#[test]
+fn m0_demo_is_bit_exact_on_the_host() {
+    let mut theta = Box::new(hidden16::START);
+    let mut ws = Box::new(Workspace::new());
+    let mut out = Text::default();
+    let model = hidden16::Net::new(Activation::Relu);
+    let verdict = demo::run(
+        model,
+        &plans::QEMU_M0,
+        &prior!(hidden16),
+        &mut theta,
+        &mut ws,
+        &mut out,
+        NoPin,
+    );
+    assert!(verdict.passed);
+    assert_same(
+        "qemu-m0/expected-demo.txt",
+        include_str!("../../qemu-m0/expected-demo.txt"),
+        &out.0,
+    );
+}

@@ -1,0 +1,24 @@
+//! Links with cortex-m-rt's `link.x` (and defmt's `defmt.x` for the demo), finds `memory.x`,
+//! and gives the demo a static-RAM budget the linker enforces: 12 KB of the 16 KB, so at
+//! least 4 KB remain for the stack.
+
+use std::{env, fs, path::PathBuf};
+
+fn main() {
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    fs::copy("memory.x", out.join("memory.x")).unwrap();
+    fs::copy("../qemu/budget.x", out.join("budget.x")).unwrap();
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rustc-link-arg-bins=-Tlink.x");
+    println!("cargo:rustc-link-arg-bin=demo=-Tdefmt.x");
+    for bin in ["demo", "measure"] {
+        println!(
+            "cargo:rustc-link-arg-bin={bin}=--defsym=_static_ram_budget={}",
+            12 * 1024
+        );
+        println!("cargo:rustc-link-arg-bin={bin}=-Tbudget.x");
+    }
+    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed=../qemu/budget.x");
+    println!("cargo:rerun-if-changed=build.rs");
+}

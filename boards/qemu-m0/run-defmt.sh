@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs a firmware on QEMU's microbit and decodes its defmt output; the exit status is the
+# firmware's (semihosting exit), or defmt-print's if decoding failed.
+set -euo pipefail
+qemu-system-arm -machine microbit -nographic -semihosting-config enable=on,target=native \
+    -kernel "$1" | defmt-print -e "$1" --log-format "{s}" stdin
