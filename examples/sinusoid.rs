@@ -75,7 +75,7 @@ fn train_cml<N: Precision>(args: &Args, validation: &[Heldout]) -> (Vec<u8>, Tra
     let schedule = Schedule {
         name: "cml",
         seconds: args.cml_seconds,
-        meta_batch: 10,
+        meta_batch: args.meta_batch,
         outer: Outer::Adam {
             lr: args.meta_lr,
             log_lambda: true,

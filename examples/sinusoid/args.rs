@@ -44,12 +44,14 @@ pub struct Args {
     pub plot: Option<PathBuf>,
     /// Peak meta learning rate of CML's Adam (cosine-decayed over the budget).
     pub meta_lr: f64,
+    /// Tasks per CML meta-iteration.
+    pub meta_batch: usize,
     /// Which preset: "default", "full" or "smoke".
     pub preset: &'static str,
 }
 
 const USAGE: &str = "usage: sinusoid [--full | --smoke] [--seed N] [--meta-scalar f32|q16.16] \
-[--seconds S] [--baseline-seconds S] [--threads N] [--meta-lr LR] [--tasks N] [--export PATH] \
+[--seconds S] [--baseline-seconds S] [--threads N] [--meta-lr LR] [--meta-batch N] [--tasks N] [--export PATH] \
 [--plot PATH]";
 
 impl Args {
@@ -67,7 +69,9 @@ impl Args {
             plot: None,
             preset: "default",
             meta_lr: 1e-2,
+            meta_batch: 10,
         };
+        let mut meta_batch = None;
         let mut meta_lr = None;
         let mut tasks = None;
         let mut seconds = None;
@@ -93,6 +97,9 @@ impl Args {
                 }
                 "--threads" => threads = Some(number::<usize>(&value("--threads")?)?.max(1)),
                 "--meta-lr" => meta_lr = Some(number(&value("--meta-lr")?)?),
+                "--meta-batch" => {
+                    meta_batch = Some(number::<usize>(&value("--meta-batch")?)?.max(1))
+                }
                 "--tasks" => tasks = Some(number::<usize>(&value("--tasks")?)?.clamp(1, 500)),
                 "--export" => args.export = Some(value("--export")?.into()),
                 "--plot" => args.plot = Some(value("--plot")?.into()),
@@ -119,6 +126,7 @@ impl Args {
         args.baseline_seconds = baseline_seconds.unwrap_or(args.baseline_seconds);
         args.threads = threads.unwrap_or(args.threads);
         args.meta_lr = meta_lr.unwrap_or(args.meta_lr);
+        args.meta_batch = meta_batch.unwrap_or(args.meta_batch);
         args.heldout_tasks = tasks.unwrap_or(args.heldout_tasks);
         Ok(args)
     }
