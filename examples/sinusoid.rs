@@ -82,7 +82,7 @@ fn train_cml<N: Precision>(args: &Args, validation: &[Heldout]) -> (Vec<u8>, Tra
         },
         threads: args.threads,
         validation_steps: cml_config().free_steps,
-        validation_points: 12,
+        validation_points: 24,
     };
     let mut rng = SplitMix64::new(args.seed);
     let trained = meta_train(
@@ -104,6 +104,7 @@ struct Record {
     iterations: u64,
     dropped: u64,
     rejected: u64,
+    restored: u32,
     training_seconds: f64,
     seconds: f64,
 }
@@ -114,6 +115,7 @@ fn record<N: Precision>(t: &Trained<N>) -> Record {
         iterations: t.iterations,
         dropped: t.dropped,
         rejected: t.rejected,
+        restored: t.restored,
         training_seconds: t.training_seconds,
         seconds: t.seconds,
     }
@@ -336,11 +338,12 @@ fn main() {
     let cml_k10 = rows[5].k10.mean;
     let f32_k10 = rows[7].k10.mean;
     println!(
-        "CML after {} meta-iterations ({:.1} ms each, {} dropped tasks, {} refused steps); fixed point vs f32 at K = 10: {:+.2}%",
+        "CML after {} meta-iterations ({:.1} ms each, {} dropped tasks, {} refused steps, {} restores); fixed point vs f32 at K = 10: {:+.2}%",
         cml_record.iterations,
         1e3 * cml_record.training_seconds / cml_record.iterations.max(1) as f64,
         cml_record.dropped,
         cml_record.rejected,
+        cml_record.restored,
         100.0 * (cml_k10 / f32_k10 - 1.0)
     );
 
@@ -371,6 +374,7 @@ fn main() {
     );
     extra.insert("threads".into(), json!(args.threads));
     extra.insert("dropped_tasks".into(), json!(cml_record.dropped));
+    extra.insert("restores".into(), json!(cml_record.restored));
     extra.insert("preset".into(), json!(args.preset));
     extra.insert(
         "meta_validation".into(),

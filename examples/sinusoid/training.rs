@@ -130,7 +130,7 @@ pub struct CurvePoint {
 
 /// What a meta-training run produced.
 pub struct Trained<N: Precision> {
-    /// The meta-learned state.
+    /// The meta-learned state: the last one, or an earlier one that validated better.
     pub theta: ComplexSynapse<N, P>,
     /// Meta-validation MSE over training.
     pub curve: Vec<CurvePoint>,
@@ -140,6 +140,8 @@ pub struct Trained<N: Precision> {
     pub dropped: u64,
     /// Meta-steps refused by the optimiser (θ unchanged).
     pub rejected: u64,
+    /// Times θ ran off and was set back to the best validated state.
+    pub restored: u32,
     /// Seconds spent, validation included.
     pub seconds: f64,
     /// Seconds spent in meta-iterations alone.
@@ -152,6 +154,17 @@ fn cosine(peak: f64, fraction: f64) -> f64 {
     (peak * 0.5 * (1.0 + (std::f64::consts::PI * f).cos())).max(peak * 1e-3)
 }
 
+fn new_optimizer<N: Precision>(outer: Outer) -> Box<dyn MetaOptimizer<N, P>> {
+    match outer {
+        Outer::Adam { lr, log_lambda } => Box::new(
+            Adam::<N, P>::new(lr)
+                .expect("valid meta learning rate")
+                .log_lambda(log_lambda),
+        ),
+        Outer::Sgd { lr } => Box::new(Sgd::<N>::new(lr).expect("valid meta learning rate")),
+    }
+}
+
 /// Runs `method` from `theta` for the schedule's budget, drawing tasks from `rng`.
 pub fn meta_train<N: Precision, Me: Method<N>>(
     method: &Me,
@@ -161,14 +174,7 @@ pub fn meta_train<N: Precision, Me: Method<N>>(
     rng: &mut SplitMix64,
     validation: &[Heldout],
 ) -> Trained<N> {
-    let mut optimizer: Box<dyn MetaOptimizer<N, P>> = match schedule.outer {
-        Outer::Adam { lr, log_lambda } => Box::new(
-            Adam::<N, P>::new(lr)
-                .expect("valid meta learning rate")
-                .log_lambda(log_lambda),
-        ),
-        Outer::Sgd { lr } => Box::new(Sgd::<N>::new(lr).expect("valid meta learning rate")),
-    };
+    let mut optimizer = new_optimizer::<N>(schedule.outer);
     let peak = match schedule.outer {
         Outer::Adam { lr, .. } | Outer::Sgd { lr } => lr,
     };
@@ -190,6 +196,8 @@ pub fn meta_train<N: Precision, Me: Method<N>>(
     };
     let interval = schedule.seconds / schedule.validation_points.max(1) as f64;
     let mut next_validation = 0.0;
+    let mut best = (f64::INFINITY, theta.clone());
+    let mut restored = 0u32;
     loop {
         let elapsed = start.elapsed().as_secs_f64();
         let done = elapsed >= schedule.seconds;
@@ -200,8 +208,18 @@ pub fn meta_train<N: Precision, Me: Method<N>>(
                 iteration: iterations,
                 mse,
             });
+            let mut note = "";
+            if mse < best.0 {
+                best = (mse, theta.clone());
+            } else if mse.is_nan() || mse > 3.0 * best.0 + 0.5 {
+                // θ ran off (or NaN): go back to the best state seen, with a fresh optimiser.
+                theta = best.1.clone();
+                optimizer = new_optimizer(schedule.outer);
+                restored += 1;
+                note = "  (ran off: restored the best θ)";
+            }
             println!(
-                "[{:<11}] {:>7.1} s  iteration {:>6}  meta-validation MSE {:.4}  dropped {}",
+                "[{:<11}] {:>7.1} s  iteration {:>6}  meta-validation MSE {:.4}  dropped {}{note}",
                 schedule.name, elapsed, iterations, mse, dropped
             );
             next_validation += interval;
@@ -259,8 +277,13 @@ pub fn meta_train<N: Precision, Me: Method<N>>(
         training += step_start.elapsed().as_secs_f64();
         iterations += 1;
     }
+    // Model selection on the meta-validation tasks (never the held-out set): the final θ
+    // unless an earlier one validated better.
+    let final_mse = curve.last().map_or(f64::INFINITY, |c| c.mse);
+    let theta = if best.0 < final_mse { best.1 } else { theta };
     Trained {
         theta,
+        restored,
         curve,
         iterations,
         dropped,
@@ -324,12 +347,34 @@ pub struct CmlMethod<'a, N: Precision> {
     pub cml: &'a Cml<N, SinusoidMlp, P>,
 }
 
+/// A free-phase query MSE above this means the inner loop ran away without overflowing
+/// (predicting 0 scores at most 12.5 on average; a learner 8× worse is broken, not learning).
+const RUNAWAY_MSE: f64 = 100.0;
+/// A per-task estimate with any element above this is taken from a runaway phase: typical
+/// elements are 1e-4 … 1e-1, and one such task would steer a whole meta-batch.
+const RUNAWAY_ESTIMATE: f64 = 100.0;
+
 impl<N: Precision> Method<N> for CmlMethod<'_, N> {
+    /// The library's estimate, dropped when a phase diverges (the library reports it) or runs
+    /// away while staying finite (checked here): ALGORITHM.md §7b, "what breaks CML is
+    /// stability" — `F − β·L_out` is unbounded below, and a state that fled takes the
+    /// meta-step with it.
     fn task(&self, theta: &ComplexSynapse<N, P>, task: &TrainTask, worker: &mut Worker<N>) -> bool {
         let Some(task) = convert::<N::Act, 10, 10>(task) else {
             return false;
         };
-        if self.cml.estimate(theta, &task, &mut worker.ws).is_err() {
+        let Ok(report) = self.cml.estimate(theta, &task, &mut worker.ws) else {
+            return false;
+        };
+        if report.query_mse.to_f64() > RUNAWAY_MSE {
+            return false;
+        }
+        let (g_omega, g_lambda) = worker.ws.meta_gradient();
+        let largest = g_omega
+            .iter()
+            .chain(g_lambda.iter())
+            .fold(0.0f64, |m, g| m.max(g.to_f64().abs()));
+        if largest > RUNAWAY_ESTIMATE {
             return false;
         }
         worker.add_workspace();
