@@ -23,6 +23,23 @@ impl OutputPin for NoPin {
     }
 }
 
+/// A pin wired active low (the LED lights when the pin is low), seen as active high.
+#[derive(Debug)]
+pub struct ActiveLow<P>(pub P);
+
+impl<P: ErrorType> ErrorType for ActiveLow<P> {
+    type Error = P::Error;
+}
+
+impl<P: OutputPin> OutputPin for ActiveLow<P> {
+    fn set_low(&mut self) -> Result<(), P::Error> {
+        self.0.set_high()
+    }
+    fn set_high(&mut self) -> Result<(), P::Error> {
+        self.0.set_low()
+    }
+}
+
 /// The demo's LED: a heartbeat while working, the verdict at the end.
 pub struct Led<P> {
     pin: P,
