@@ -10,14 +10,12 @@ fn main() {
     fs::copy("../qemu/budget.x", out.join("budget.x")).unwrap();
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
-    println!("cargo:rustc-link-arg-bin=demo=-Tdefmt.x");
-    for bin in ["demo", "measure"] {
-        println!(
-            "cargo:rustc-link-arg-bin={bin}=--defsym=_static_ram_budget={}",
-            12 * 1024
-        );
-        println!("cargo:rustc-link-arg-bin={bin}=-Tbudget.x");
-    }
+    println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+    println!(
+        "cargo:rustc-link-arg-bins=--defsym=_static_ram_budget={}",
+        12 * 1024
+    );
+    println!("cargo:rustc-link-arg-bins=-Tbudget.x");
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-changed=../qemu/budget.x");
     println!("cargo:rerun-if-changed=build.rs");

@@ -28,7 +28,6 @@
 
 pub mod console;
 pub mod demo;
-pub mod measure;
 pub mod networks;
 pub mod pins;
 pub mod plans;

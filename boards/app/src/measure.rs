@@ -1,1 +1,0 @@
-//! Instruction counts (filled in below).
