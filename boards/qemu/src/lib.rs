@@ -1,11 +1,22 @@
 //! What the QEMU boards share, so that neither copies the other: a semihosting [`Console`],
-//! the exit status QEMU passes on to CI, and an instruction counter built on SysTick.
+//! the exit status QEMU passes on to CI, the peak stack, and an instruction counter built on
+//! SysTick.
+//!
+//! Peak stack: the boards enable cortex-m-rt's `paint-stack`, which fills the stack region
+//! (from `_stack_end`, just above the statics, up to `_stack_start`) with 0xCCCC_CCCC before
+//! `main`. [`exit`] scans up from `_stack_end` for the first word that changed and prints the
+//! depth reached on the host's **standard error**, so the checked-in standard output of the
+//! demos is untouched while every run (CI's and `measure.sh`'s) reports its stack.
 //!
 //! Instruction counting: QEMU does not model the DWT cycle counter, but under
 //! `-icount shift=S` every instruction advances virtual time by `2^S` ns, and SysTick
 //! (clocked from the core clock) advances with it. [`Counter`] runs SysTick free over its
 //! full 24-bit range, counts wrap-arounds in the SysTick exception, and converts ticks to
 //! instructions with the board's clock: `instructions = ticks · 10⁹ / (clock · 2^S)`.
+//! Counting wraps is what makes long spans exact at `shift=10`: the 24-bit window alone
+//! would hold only 2²⁴ / 25.6 ≈ 655 k instructions on the 25 MHz MPS2 boards. The handler's
+//! own few instructions per wrap are counted too (≈ 10 ppm at `shift=10`). [`Counter::calibrate`]
+//! counts a loop of known length, so a wrong clock or shift shows in the report.
 
 #![no_std]
 #![deny(missing_docs)]
@@ -14,7 +25,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::exception;
 use cortex_m_semihosting::{debug, hio};
-use tinycml_app::Console;
+use tinycml_app::{bench::Meter, Console};
 
 /// Lines to the host's standard output through semihosting.
 pub struct Semihosting(Option<hio::HostStream>);
@@ -41,8 +52,38 @@ impl Console for Semihosting {
     }
 }
 
-/// Ends the QEMU run with the demo's verdict as its exit status.
+/// Deepest stack use since reset and the stack region's size, in bytes (from cortex-m-rt's
+/// stack painting; a firmware without `paint-stack` reports the whole region as used).
+pub fn peak_stack() -> (usize, usize) {
+    extern "C" {
+        static _stack_end: u32;
+        static _stack_start: u32;
+    }
+    const PAINT: u32 = 0xCCCC_CCCC;
+    let bottom = core::ptr::addr_of!(_stack_end) as usize;
+    let top = core::ptr::addr_of!(_stack_start) as usize;
+    let mut word = bottom;
+    while word < top {
+        // SAFETY: `word` is a 4-aligned address inside the stack region that cortex-m-rt's
+        // linker script reserves (`_stack_end..=_stack_start`); reading RAM has no effect.
+        if unsafe { core::ptr::read_volatile(word as *const u32) } != PAINT {
+            break;
+        }
+        word += 4;
+    }
+    (top - word, top - bottom)
+}
+
+/// Ends the QEMU run with the demo's verdict as its exit status, after printing the peak stack
+/// on the host's standard error.
 pub fn exit(passed: bool) -> ! {
+    let (used, size) = peak_stack();
+    if let Ok(mut err) = hio::hstderr() {
+        let _ = core::fmt::Write::write_fmt(
+            &mut err,
+            format_args!("peak stack: {used} of {size} bytes\n"),
+        );
+    }
     debug::exit(if passed {
         debug::EXIT_SUCCESS
     } else {
@@ -107,6 +148,35 @@ impl Counter {
             (ticks as u128 * 1_000_000_000 / per_tick_den as u128) as u64,
             result,
         )
+    }
+}
+
+impl Counter {
+    /// Instructions the counter reports for a loop of exactly `2 · n` instructions
+    /// (`subs`/`bne`); equal to `2 · n` when the clock and shift given to [`Counter::new`]
+    /// match QEMU's.
+    pub fn calibrate(&mut self, n: u32) -> u64 {
+        let empty = self.count(|| ()).0;
+        let (total, ()) = self.count(|| {
+            // SAFETY: only r0 changes, and it is declared; no memory is touched.
+            unsafe {
+                core::arch::asm!(
+                    "2:",
+                    "subs r0, #1",
+                    "bne 2b",
+                    inout("r0") n => _,
+                    options(nomem, nostack),
+                );
+            }
+        });
+        total - empty
+    }
+}
+
+impl Meter for Counter {
+    fn count(&mut self, f: &mut dyn FnMut()) -> u64 {
+        let empty = Counter::count(self, || ()).0;
+        Counter::count(self, f).0.saturating_sub(empty)
     }
 }
 

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Measures every firmware and prints the tables of README.md ("Measured"), in markdown:
+#
+#   - flash and static RAM of each firmware (arm-none-eabi-size -A of the release builds);
+#   - peak stack of each QEMU firmware: the boards paint the stack (cortex-m-rt `paint-stack`)
+#     and `tinycml_qemu::exit` prints the deepest word reached on QEMU's standard error;
+#   - instructions per inner step, adaptation and CML meta-step, Q16.16 and f32, on the
+#     Cortex-M4F (mps2-an386) and the Cortex-M0 (microbit): the `bench` and `bench-f32`
+#     firmwares count them with SysTick under `-icount shift=10` (see qemu/src/lib.rs).
+#
+#   ./measure.sh            # print the tables
+#   ./measure.sh --readme   # also replace them in README.md (between the measure.sh markers)
+#
+# Needs what ci.sh installs (rustup targets, qemu-system-arm, defmt-print) and
+# arm-none-eabi-size (binutils-arm-none-eabi). Not run by CI; takes a few minutes from a
+# clean checkout (the builds), about 15 s after. It does not touch the expected outputs: it
+# diffs the demos' output against them, like ci.sh, and stops if they differ.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+readme=false
+[[ "${1:-}" == "--readme" ]] && readme=true
+
+for tool in qemu-system-arm arm-none-eabi-size defmt-print; do
+    command -v "$tool" >/dev/null || { echo "measure.sh: $tool not found (see ci.sh)" >&2; exit 1; }
+done
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi >/dev/null
+
+# The instruction counters assume this shift (ICOUNT_SHIFT in the bench firmwares).
+SHIFT=10
+M4F=target/thumbv7em-none-eabihf/release
+M0=target/thumbv6m-none-eabi/release
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "building the release firmware…" >&2
+for board in qemu-m4f qemu-m0 nrf52840-dk pico; do
+    (cd "$board" && cargo build -q --release)
+done
+
+# qemu MACHINE ELF [extra QEMU args…]: runs a firmware; its text to stdout, stderr to stderr.
+qemu() {
+    local machine=$1 elf=$2
+    shift 2
+    qemu-system-arm -machine "$machine" -nographic -semihosting-config enable=on,target=native \
+        "$@" -kernel "$elf"
+}
+# run NAME MACHINE ELF DEFMT(yes/no) [extra QEMU args…]: output in $work/NAME.out/.err.
+run() {
+    local name=$1 machine=$2 elf=$3 defmt=$4
+    shift 4
+    if [[ "$defmt" == yes ]]; then
+        qemu "$machine" "$elf" "$@" 2>"$work/$name.err" |
+            defmt-print -e "$elf" --log-format "{s}" stdin >"$work/$name.out"
+    else
+        qemu "$machine" "$elf" "$@" >"$work/$name.out" 2>"$work/$name.err"
+    fi
+}
+# Peak stack printed by tinycml_qemu::exit: "peak stack: USED of SIZE bytes".
+stack_of() {
+    local line
+    line=$(grep '^peak stack:' "$work/$1.err") || { echo "measure.sh: no peak stack from $1" >&2; exit 1; }
+    read -r _ _ used _ size _ <<<"$line"
+    # Stack painting cannot tell an overflow from a full stack: treat the last 64 bytes as one.
+    if ((used + 64 >= size)); then
+        echo "measure.sh: $1 used $used of its $size-byte stack (overflow?)" >&2
+        exit 1
+    fi
+    echo "$used $size"
+}
+
+echo "running the demos (peak stack)…" >&2
+run m4f-demo mps2-an386 "$M4F/demo" no
+run m4f-deploy mps2-an386 "$M4F/deploy" no
+run m0-demo microbit "$M0/demo" yes
+diff -u qemu-m4f/expected-demo.txt "$work/m4f-demo.out"
+diff -u qemu-m4f/expected-deploy.txt "$work/m4f-deploy.out"
+diff -u qemu-m0/expected-demo.txt "$work/m0-demo.out"
+
+echo "counting instructions (-icount shift=$SHIFT)…" >&2
+run m4f-bench mps2-an386 "$M4F/bench" no -icount shift=$SHIFT
+run m4f-bench-f32 mps2-an386 "$M4F/bench-f32" no -icount shift=$SHIFT
+run m0-bench microbit "$M0/bench" yes -icount shift=$SHIFT
+run m0-bench-f32 microbit "$M0/bench-f32" yes -icount shift=$SHIFT
+for name in m4f-demo m4f-deploy m0-demo m4f-bench m4f-bench-f32 m0-bench m0-bench-f32; do
+    stack_of "$name" >/dev/null
+done
+# Calibration: a loop of exactly N instructions must count as N (a handful more for the
+# measurement and the SysTick wrap handler); otherwise the clock or the shift is wrong.
+grep -h '^bench calibration' "$work"/m4f-bench.out "$work"/m0-bench.out | while read -r _ _ want got; do
+    if ((got < want || got > want + 64)); then
+        echo "measure.sh: calibration loop of $want instructions counted as $got" >&2
+        exit 1
+    fi
+done
+for core in m4f m0; do
+    cat "$work/$core-bench.out" "$work/$core-bench-f32.out" | grep '^bench ' |
+        sed "s/^bench /$core /" >>"$work/counts"
+done
+
+# size ELF: "FLASH STATIC_RAM" in bytes. Flash: what is programmed (vector table, boot2,
+# code, read-only data and the .data image); static RAM: .data + .bss + .uninit.
+size_of() {
+    arm-none-eabi-size -A "$1" | awk '
+        $1 ~ /^\.(vector_table|boot2|text|rodata|gnu\.sgstubs)$/ { flash += $2 }
+        $1 == ".data" { flash += $2; ram += $2 }
+        $1 ~ /^\.(bss|uninit)$/ { ram += $2 }
+        END { print flash, ram }'
+}
+
+commas() { # 1234567 -> 1,234,567
+    echo "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'
+}
+
+table() {
+    local stamp
+    stamp="QEMU $(qemu-system-arm --version | head -1 | awk '{print $4}'), $(rustc --version | awk '{print $1, $2}')"
+    echo "Footprint (release builds, opt-level 3 + LTO; peak stack under QEMU, from stack painting):"
+    echo
+    echo "| firmware | network | flash | static RAM | peak stack | RAM |"
+    echo "|---|---|---|---|---|---|"
+    local row elf net name ram_kb flash ram used
+    for row in "qemu-m4f demo|$M4F/demo|1-40-40-1 (deploy + meta-learn)|m4f-demo|64" \
+        "qemu-m4f deploy|$M4F/deploy|1-40-40-1 (deploy only)|m4f-deploy|64" \
+        "qemu-m0 demo|$M0/demo|1-16-16-1 (deploy + meta-learn)|m0-demo|16" \
+        "nrf52840-dk|$M4F/nrf52840-dk|1-40-40-1 (deploy + meta-learn)||256" \
+        "pico|$M0/pico|1-16-16-1 (deploy + meta-learn)||256"; do
+        IFS='|' read -r label elf net name ram_kb <<<"$row"
+        read -r flash ram < <(size_of "$elf")
+        if [[ -n "$name" ]]; then
+            read -r used _ < <(stack_of "$name")
+            used="$(commas "$used") B"
+        else
+            used="not measured (hardware)"
+        fi
+        echo "| \`$label\` | $net | $(commas "$flash") B | $(commas "$ram") B | $used | $ram_kb KB |"
+    done
+    echo
+    echo "Instructions under QEMU ($stamp; \`-icount shift=$SHIFT\`, SysTick): instructions,"
+    echo "not cycles. One inner step = forward, backward and update on K = 10 shots; adaptation ="
+    echo "the prior's free phase (100 steps); meta-step = one on-device CML meta-step as the demo"
+    echo "runs it (free 40 + nudged 2 × 20 steps, symmetric, SGD, meta-batch 1)."
+    echo
+    echo "| core | network | format | inner step | MACs per step | instructions per MAC | adaptation (100 steps) | CML meta-step |"
+    echo "|---|---|---|---|---|---|---|---|"
+    local core net fmt label step macs adapt meta
+    for row in "m4f|1-40-40-1|q16.16" "m4f|1-40-40-1|f32" "m4f|1-16-16-1|q16.16" "m4f|1-16-16-1|f32" \
+        "m0|1-16-16-1|q16.16" "m0|1-16-16-1|f32"; do
+        IFS='|' read -r core net fmt <<<"$row"
+        pick() { awk -v c="$core" -v n="$net" -v f="$fmt" -v s="$1" \
+            '$1 == c && $2 == f && $3 == n && index($4, s) == 1 { print $5 }' "$work/counts"; }
+        step=$(pick inner-step)
+        macs=$(pick macs-per-step)
+        adapt=$(pick adaptation-)
+        meta=$(pick meta-step-)
+        case "$core/$fmt" in
+        m4f/q16.16) label="Cortex-M4F" fmt="Q16.16" ;;
+        m4f/f32) label="Cortex-M4F" fmt="f32 (FPU)" ;;
+        m0/q16.16) label="Cortex-M0" fmt="Q16.16" ;;
+        m0/f32) label="Cortex-M0" fmt="f32 (soft)" ;;
+        esac
+        echo "| $label | $net | $fmt | $(commas "$step") | $(commas "$macs") |" \
+            "$(awk -v a="$step" -v b="$macs" 'BEGIN { printf "%.1f", a / b }') |" \
+            "$(commas "$adapt") | $([[ -n "$meta" ]] && commas "$meta" || echo "not measured") |"
+    done
+}
+
+table | tee "$work/table.md"
+if $readme; then
+    awk -v table="$work/table.md" '
+        /<!-- measure.sh begin -->/ { print; while ((getline line < table) > 0) print line; skip = 1; next }
+        /<!-- measure.sh end -->/ { skip = 0 }
+        !skip { print }' README.md >"$work/README.md"
+    grep -q '<!-- measure.sh end -->' "$work/README.md" || { echo "measure.sh: markers missing in README.md" >&2; exit 1; }
+    cp "$work/README.md" README.md
+    echo "README.md updated" >&2
+fi
