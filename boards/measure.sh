@@ -28,8 +28,10 @@ rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi >/dev/null
 
 # The instruction counters assume this shift (ICOUNT_SHIFT in the bench firmwares).
 SHIFT=10
-M4F=target/thumbv7em-none-eabihf/release
-M0=target/thumbv6m-none-eabi/release
+# Where cargo puts the firmware (an absolute CARGO_TARGET_DIR is honoured).
+target=${CARGO_TARGET_DIR:-$PWD/target}
+M4F=$target/thumbv7em-none-eabihf/release
+M0=$target/thumbv6m-none-eabi/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
