@@ -73,12 +73,12 @@ pub fn backward<N: Precision>(
     let inputs = x.len();
     let (grad_w, grad_b) = grad.split_at_mut(delta.len() * inputs);
     // A zero error (an inactive ReLU) adds nothing: skip its row.
-    let active = |&(_, &d_i): &(_, &N::Param)| d_i != N::Param::ZERO;
+    let active = |d_i: &N::Param| *d_i != N::Param::ZERO;
     for ((row, g_b), &d_i) in grad_w
         .chunks_exact_mut(inputs)
         .zip(grad_b)
         .zip(delta)
-        .filter(|((_, _), d)| **d != N::Param::ZERO)
+        .filter(|(_, d_i)| active(d_i))
     {
         *g_b = g_b.add(d_i);
         for (g, &x_j) in row.iter_mut().zip(x) {
@@ -88,7 +88,11 @@ pub fn backward<N: Precision>(
     if let Some((delta_in, wide)) = delta_in {
         wide.fill(N::Param::wide_zero());
         let weights = &params[..delta.len() * inputs];
-        for (row, &d_i) in weights.chunks_exact(inputs).zip(delta).filter(active) {
+        for (row, &d_i) in weights
+            .chunks_exact(inputs)
+            .zip(delta)
+            .filter(|(_, d_i)| active(d_i))
+        {
             for (acc, &w) in wide.iter_mut().zip(row) {
                 *acc = N::Param::wide_mac(*acc, w, d_i);
             }
