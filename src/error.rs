@@ -45,8 +45,13 @@ pub enum Error {
     },
     /// The meta-update would have produced a non-finite or saturated value; θ was not changed.
     MetaUpdateRejected,
-    /// A stored meta-state is malformed: wrong magic, version, shape or checksum.
+    /// A stored meta-state is malformed: wrong magic, shape or checksum.
     CorruptState,
+    /// A stored meta-state is intact but in a format version this library does not read.
+    UnsupportedVersion {
+        /// The version the export declares.
+        found: u16,
+    },
     /// An output buffer is too small.
     BufferTooSmall {
         /// Bytes needed.
@@ -82,6 +87,11 @@ impl fmt::Display for Error {
             Error::CorruptState => write!(
                 f,
                 "the stored meta-state is corrupt or of another shape; re-export it"
+            ),
+            Error::UnsupportedVersion { found } => write!(
+                f,
+                "the stored meta-state is format version {found}, this library reads version {}; re-export it with this library",
+                crate::store::VERSION
             ),
             Error::BufferTooSmall { needed } => {
                 write!(f, "the output buffer is too small; {needed} bytes are needed")

@@ -1,12 +1,12 @@
 //! The export format: a meta-learned θ and the settings needed to use it, in one checksummed,
 //! versioned byte string that the `no_std` library reads (a board embeds it in flash).
 //!
-//! Layout, version 1, all integers and floats little-endian:
+//! Layout, version 2, all integers and floats little-endian:
 //!
 //! | offset | type | field |
 //! |---|---|---|
 //! | 0 | `[u8; 4]` | magic `b"TCML"` |
-//! | 4 | `u16` | format version (1) |
+//! | 4 | `u16` | format version (2) |
 //! | 6 | `u16` | header length in bytes (80) |
 //! | 8 | `u32` | parameter count `P` |
 //! | 12 | `u8` | model kind: 0 linear, 1 MLP |
@@ -21,6 +21,10 @@
 //! | 80 + 8P | `[f64; P]` | λ |
 //! | 80 + 16P | `u32` | CRC-32 (ISO-HDLC, as zip and PNG) of every byte before it |
 //!
+//! ω and λ are in the model's flat parameter order, each layer's weights column-major (see
+//! [`crate::nn::dense`]). Version 1 stored them row-major; [`decode`] refuses it with
+//! [`Error::UnsupportedVersion`] rather than read a scrambled network.
+//!
 //! Values are stored as `f64`, which holds `f32` and every `i32`-backed fixed format exactly,
 //! so one file serves a learner in any [`Precision`]: the reader converts and refuses values
 //! its format cannot hold.
@@ -34,7 +38,7 @@ use crate::Error;
 /// First four bytes of every export.
 pub const MAGIC: [u8; 4] = *b"TCML";
 /// The format version this library writes and reads.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Bytes before the values.
 pub const HEADER_LEN: usize = 80;
 
@@ -161,8 +165,8 @@ pub fn encode<N: Precision, M: Model<N>, const P: usize>(
 
 /// Reads an export made for `model`, in any precision `N`.
 ///
-/// [`Error::CorruptState`] for a wrong magic, version, length, checksum, model shape or
-/// parameter count; [`Error::OutOfRange`] when a value does not fit `N` or a λ is not positive;
+/// [`Error::CorruptState`] for a wrong magic, length, checksum, model shape or parameter
+/// count; [`Error::UnsupportedVersion`] for an intact export of another format version; [`Error::OutOfRange`] when a value does not fit `N` or a λ is not positive;
 /// [`Error::InvalidConfig`] when the stored settings are not valid for `N`.
 pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
     model: &M,
@@ -177,7 +181,14 @@ pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
         return Err(Error::CorruptState);
     }
     let mut r = Reader { bytes: body, at: 0 };
-    if r.take::<4>()? != MAGIC || r.u16()? != VERSION || r.u16()? as usize != HEADER_LEN {
+    if r.take::<4>()? != MAGIC {
+        return Err(Error::CorruptState);
+    }
+    match r.u16()? {
+        VERSION => {}
+        found => return Err(Error::UnsupportedVersion { found }),
+    }
+    if r.u16()? as usize != HEADER_LEN {
         return Err(Error::CorruptState);
     }
     if r.u32()? as usize != P {

@@ -63,6 +63,18 @@ fn every_single_byte_flip_is_detected() {
 }
 
 #[test]
+fn an_intact_export_of_another_format_version_is_refused_by_name() {
+    let (cml, _, mut bytes) = exported();
+    bytes[4..6].copy_from_slice(&1u16.to_le_bytes());
+    let body = bytes.len() - 4;
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&bytes[..body]);
+    bytes[body..].copy_from_slice(&crc.to_le_bytes());
+    let error = decode::<f32, _, P>(cml.model(), &bytes).unwrap_err();
+    assert_eq!(error, Error::UnsupportedVersion { found: 1 });
+    assert!(error.to_string().contains("re-export"));
+}
+
+#[test]
 fn an_export_for_another_model_is_refused() {
     let (_, _, bytes) = exported();
     let relu = SinusoidMlp::new(Activation::Relu);

@@ -1,16 +1,26 @@
 //! One fully connected layer, the building block of every model: `z = W·x + b`.
 //!
-//! `W` is stored row-major (`W[i][j]` at `i·inputs + j`), followed by `b`. Forward products
-//! are weight × activation sums in the precision's wide accumulator; backward passes keep the
-//! errors `δ` in the parameter format, whose finer step carries small nudges intact.
+//! `W` is stored column-major: column `j`, the weights leaving input `j`, sits at
+//! `j·outputs .. (j+1)·outputs` (so `W[i][j]` is at `j·outputs + i`), followed by `b`. A layer
+//! with a single input or a single output is one contiguous run either way.
 //!
-//! Sums run over [`LANES`] independent partial accumulators: the compiler can then keep
-//! several multiply-adds in flight (and vectorise the float paths) without reordering a
-//! single sum. Each result is still rounded once.
+//! Why columns: after a ReLU about half of a hidden layer's outputs are exactly zero, and a zero
+//! input adds nothing to the next layer. Stored by column, the forward pass adds `x_j · W[:, j]`
+//! for the non-zero inputs only, the weight gradient `δ · x_j` likewise, and the error at an
+//! input is one contiguous dot product `W[:, j] · δ`, skipped where the activation blocks it.
+//! Every loop runs over contiguous memory, and the layer widths are compile-time constants, so
+//! the compiler keeps a layer's sums or errors in vector registers.
+//!
+//! Forward products are weight × activation sums in the precision's wide accumulator; backward
+//! passes keep the errors `δ` in the parameter format, whose finer step carries small nudges
+//! intact. Each result is rounded once. In fixed point the sums are exact integer sums, so
+//! neither the skipped zeros nor the summation order change a single bit.
 
+use super::Activation;
 use crate::num::{Precision, Saturations, Scalar};
 
-/// Partial sums per dot product.
+/// Partial sums per dot product: product `j` goes to lane `j mod LANES`. Four `f32` lanes fill
+/// one SSE or NEON register.
 pub const LANES: usize = 4;
 
 /// Parameter count of a layer with `inputs` inputs and `outputs` outputs (weights + biases).
@@ -18,87 +28,197 @@ pub const fn dense_params(inputs: usize, outputs: usize) -> usize {
     outputs * (inputs + 1)
 }
 
-/// `bias + Σ_j w_j x_j` in the wide accumulator.
+/// Splits a layer's parameters into its `inputs` weight columns and its biases.
 #[inline(always)]
-fn dot<N: Precision>(bias: N::Param, w: &[N::Param], x: &[N::Act]) -> N::Acc {
-    let zero = N::acc_from(N::Param::ZERO);
-    let mut lanes = [zero; LANES];
-    let w_chunks = w.chunks_exact(LANES);
-    let x_chunks = x.chunks_exact(LANES);
-    let mut tail = N::acc_from(bias);
-    for (&w_j, &x_j) in w_chunks.remainder().iter().zip(x_chunks.remainder()) {
-        tail = N::mac(tail, w_j, x_j);
+fn layer<T, const OUTPUTS: usize>(params: &[T], inputs: usize) -> (&[[T; OUTPUTS]], &[T; OUTPUTS]) {
+    let (columns, _) = params[..dense_params(inputs, OUTPUTS)].as_chunks::<OUTPUTS>();
+    let (columns, biases) = columns.split_at(inputs);
+    (columns, &biases[0])
+}
+
+/// [`layer`] for a gradient being written.
+#[inline(always)]
+fn layer_mut<T, const OUTPUTS: usize>(
+    params: &mut [T],
+    inputs: usize,
+) -> (&mut [[T; OUTPUTS]], &mut [T; OUTPUTS]) {
+    let (columns, _) = params[..dense_params(inputs, OUTPUTS)].as_chunks_mut::<OUTPUTS>();
+    let (columns, biases) = columns.split_at_mut(inputs);
+    (columns, &mut biases[0])
+}
+
+/// `z_i = b_i + Σ_j W_ij x_j`; `params` holds `W` (column-major) then `b`.
+#[inline]
+pub fn forward<N: Precision, const OUTPUTS: usize>(
+    params: &[N::Param],
+    x: &[N::Act],
+    z: &mut [N::Act; OUTPUTS],
+    sat: &mut Saturations,
+) {
+    let (columns, biases) = layer::<N::Param, OUTPUTS>(params, x.len());
+    if OUTPUTS == 1 {
+        // A single output's weights are one contiguous row: one dot product.
+        let mut lanes = [N::acc_from(N::Param::ZERO); LANES];
+        accumulate_lanes(&mut lanes, columns.as_flattened(), x, N::mac);
+        let sum = N::acc_add(N::acc_from(biases[0]), lane_total(lanes, N::acc_add));
+        z[0] = N::acc_to_act(sum, sat);
+        return;
     }
-    for (w4, x4) in w_chunks.zip(x_chunks) {
-        for lane in 0..LANES {
-            lanes[lane] = N::mac(lanes[lane], w4[lane], x4[lane]);
+    let mut sums = biases.map(N::acc_from);
+    for (column, &x_j) in columns
+        .iter()
+        .zip(x)
+        .filter(|(_, &x_j)| x_j != N::Act::ZERO)
+    {
+        for (sum, &w) in sums.iter_mut().zip(column) {
+            *sum = N::mac(*sum, w, x_j);
         }
     }
-    lanes.into_iter().fold(tail, N::acc_add)
-}
-
-/// `z_i = b_i + Σ_j W_ij x_j`; `params` holds `W` then `b`.
-#[inline]
-pub fn forward<N: Precision>(
-    params: &[N::Param],
-    x: &[N::Act],
-    z: &mut [N::Act],
-    sat: &mut Saturations,
-) {
-    let (weights, biases) = params.split_at(z.len() * x.len());
-    for ((z_i, row), &b_i) in z.iter_mut().zip(weights.chunks_exact(x.len())).zip(biases) {
-        *z_i = N::acc_to_act(dot::<N>(b_i, row, x), sat);
+    for (z_i, sum) in z.iter_mut().zip(sums) {
+        *z_i = N::acc_to_act(sum, sat);
     }
 }
 
-/// Where [`backward`] writes the errors at a layer's inputs: the errors, and wide scratch of
-/// the same length to sum them in.
-pub type InputErrors<'a, N> = Option<(
-    &'a mut [<N as Precision>::Param],
-    &'a mut [<<N as Precision>::Param as Scalar>::Wide],
-)>;
+/// The [`LANES`] partial sums of one dot product of parameter-format values.
+pub type LaneSums<N> = [<<N as Precision>::Param as Scalar>::Wide; LANES];
+
+/// Where [`backward`] writes the errors at a layer's inputs, and the activation that produced
+/// those inputs (the errors come out already multiplied by its derivative).
+pub struct InputErrors<'a, N: Precision> {
+    /// `δ_in`, one per input.
+    pub errors: &'a mut [N::Param],
+    /// The activation whose outputs are this layer's inputs.
+    pub activation: Activation,
+    /// Scratch, one per input: the partial sums of that input's dot product (unused when the
+    /// layer has a single output).
+    pub lane_sums: &'a mut [LaneSums<N>],
+}
 
 /// Adds `δ_i x_j` to the weight gradient and `δ_i` to the bias gradient, and, when asked,
-/// writes the error at the inputs `δ_in_j = Σ_i W_ij δ_i` (before any activation derivative),
-/// summed in `wide`, scratch of the same length as `δ_in`.
+/// writes the error at each input, `δ_in_j = σ'(z_j) · Σ_i W_ij δ_i`.
 #[inline]
-pub fn backward<N: Precision>(
+pub fn backward<N: Precision, const OUTPUTS: usize>(
     params: &[N::Param],
     x: &[N::Act],
-    delta: &[N::Param],
+    delta: &[N::Param; OUTPUTS],
     grad: &mut [N::Param],
-    delta_in: InputErrors<'_, N>,
+    input_errors: Option<InputErrors<'_, N>>,
     sat: &mut Saturations,
 ) {
-    let inputs = x.len();
-    let (grad_w, grad_b) = grad.split_at_mut(delta.len() * inputs);
-    // A zero error (an inactive ReLU) adds nothing: skip its row.
-    let active = |d_i: &N::Param| *d_i != N::Param::ZERO;
-    for ((row, g_b), &d_i) in grad_w
-        .chunks_exact_mut(inputs)
-        .zip(grad_b)
-        .zip(delta)
-        .filter(|(_, d_i)| active(d_i))
-    {
+    let (grad_columns, grad_biases) = layer_mut::<N::Param, OUTPUTS>(grad, x.len());
+    for (g_b, &d_i) in grad_biases.iter_mut().zip(delta) {
         *g_b = g_b.add(d_i);
-        for (g, &x_j) in row.iter_mut().zip(x) {
+    }
+    let (columns, _) = layer::<N::Param, OUTPUTS>(params, x.len());
+    if OUTPUTS == 1 {
+        // A single output's weights and their gradient are one contiguous row each.
+        let (row, grad_row) = (columns.as_flattened(), grad_columns.as_flattened_mut());
+        return backward_one_output::<N>(row, x, delta[0], grad_row, input_errors, sat);
+    }
+    for (column, &x_j) in grad_columns
+        .iter_mut()
+        .zip(x)
+        .filter(|(_, &x_j)| x_j != N::Act::ZERO)
+    {
+        for (g, &d_i) in column.iter_mut().zip(delta) {
             *g = g.add(N::mul_param_act(d_i, x_j, sat));
         }
     }
-    if let Some((delta_in, wide)) = delta_in {
-        wide.fill(N::Param::wide_zero());
-        let weights = &params[..delta.len() * inputs];
-        for (row, &d_i) in weights
-            .chunks_exact(inputs)
-            .zip(delta)
-            .filter(|(_, d_i)| active(d_i))
-        {
-            for (acc, &w) in wide.iter_mut().zip(row) {
-                *acc = N::Param::wide_mac(*acc, w, d_i);
-            }
-        }
-        for (d_in, &acc) in delta_in.iter_mut().zip(wide.iter()) {
-            *d_in = N::Param::from_wide(acc, sat);
+    if let Some(input_errors) = input_errors {
+        write_input_errors::<N, OUTPUTS>(columns, x, delta, input_errors, sat);
+    }
+}
+
+/// `δ_in_j = σ'(z_j) · Σ_i W_ij δ_i` for every input `j` the activation lets an error through.
+///
+/// All the columns' partial sums are formed first and only then added up: with the two apart,
+/// the compiler keeps the first loop in whole vector registers, where adding up inside the
+/// same loop makes it split them.
+#[inline(always)]
+fn write_input_errors<N: Precision, const OUTPUTS: usize>(
+    columns: &[[N::Param; OUTPUTS]],
+    x: &[N::Act],
+    delta: &[N::Param; OUTPUTS],
+    input_errors: InputErrors<'_, N>,
+    sat: &mut Saturations,
+) {
+    let InputErrors {
+        errors,
+        activation,
+        lane_sums,
+    } = input_errors;
+    debug_assert_eq!(
+        lane_sums.len(),
+        x.len(),
+        "one set of partial sums per input"
+    );
+    for ((sums, column), &x_j) in lane_sums.iter_mut().zip(columns).zip(x) {
+        if !activation.blocks(x_j) {
+            *sums = [N::Param::wide_zero(); LANES];
+            accumulate_lanes(sums, column, delta, N::Param::wide_mac);
         }
     }
+    for ((d_in, &sums), &x_j) in errors.iter_mut().zip(lane_sums.iter()).zip(x) {
+        *d_in = if activation.blocks(x_j) {
+            N::Param::ZERO
+        } else {
+            let sum = lane_total(sums, N::Param::wide_add);
+            activation.backprop::<N>(N::Param::from_wide(sum, sat), x_j, sat)
+        };
+    }
+}
+
+/// [`backward`] for a layer with one output, whose weights `row` are contiguous.
+#[inline(always)]
+fn backward_one_output<N: Precision>(
+    row: &[N::Param],
+    x: &[N::Act],
+    delta: N::Param,
+    grad_row: &mut [N::Param],
+    input_errors: Option<InputErrors<'_, N>>,
+    sat: &mut Saturations,
+) {
+    for (g, &x_j) in grad_row.iter_mut().zip(x) {
+        *g = g.add(N::mul_param_act(delta, x_j, sat));
+    }
+    if let Some(InputErrors {
+        errors, activation, ..
+    }) = input_errors
+    {
+        for ((d_in, &w), &x_j) in errors.iter_mut().zip(row).zip(x) {
+            let product = N::Param::wide_mac(N::Param::wide_zero(), w, delta);
+            *d_in = activation.backprop::<N>(N::Param::from_wide(product, sat), x_j, sat);
+        }
+    }
+}
+
+/// Adds the products `mac(·, a_j, b_j)` into `lanes`, product `j` into lane `j mod LANES`.
+#[inline(always)]
+fn accumulate_lanes<S: Copy, A: Copy, B: Copy>(
+    lanes: &mut [S; LANES],
+    a: &[A],
+    b: &[B],
+    mac: impl Fn(S, A, B) -> S,
+) {
+    let (a_chunks, a_rest) = a.as_chunks::<LANES>();
+    let (b_chunks, b_rest) = b.as_chunks::<LANES>();
+    for (a_lanes, b_lanes) in a_chunks.iter().zip(b_chunks) {
+        *lanes = core::array::from_fn(|lane| mac(lanes[lane], a_lanes[lane], b_lanes[lane]));
+    }
+    for ((lane, &a_j), &b_j) in lanes.iter_mut().zip(a_rest).zip(b_rest) {
+        *lane = mac(*lane, a_j, b_j);
+    }
+}
+
+/// `Σ lanes`, adding halves onto each other: a chain of log₂ [`LANES`] additions.
+#[inline(always)]
+fn lane_total<S: Copy>(mut lanes: [S; LANES], add: impl Fn(S, S) -> S) -> S {
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for lane in 0..width {
+            lanes[lane] = add(lanes[lane], lanes[lane + width]);
+        }
+    }
+    lanes[0]
 }

@@ -33,7 +33,7 @@ impl<N: Precision, const D: usize> Model<N> for Linear<D> {
         sat: &mut Saturations,
     ) -> N::Act {
         let mut out = [N::Act::ZERO];
-        dense::forward::<N>(params, x, &mut out, sat);
+        dense::forward::<N, 1>(params, x, &mut out, sat);
         out[0]
     }
 
@@ -46,6 +46,6 @@ impl<N: Precision, const D: usize> Model<N> for Linear<D> {
         grad: &mut [N::Param],
         sat: &mut Saturations,
     ) {
-        dense::backward::<N>(params, x, &[d_out], grad, None, sat);
+        dense::backward::<N, 1>(params, x, &[d_out], grad, None, sat);
     }
 }

@@ -1,12 +1,15 @@
 //! A multilayer perceptron with two hidden layers and one output: `IN-H1-H2-1`.
 //!
-//! Parameter layout (flat, in this order; `W[i][j]` row-major, `i` the output neuron):
+//! Parameter layout (flat, in this order; each `W` column-major, `W[i][j]` at `j·rows + i` with
+//! `i` the output neuron, see [`dense`](super::dense) for why):
 //!
 //! | block | shape | offset |
 //! |---|---|---|
 //! | `W1`, `b1` | `H1 × IN`, `H1` | `0` |
 //! | `W2`, `b2` | `H2 × H1`, `H2` | `H1·(IN+1)` |
 //! | `W3`, `b3` | `1 × H2`, `1` | `H1·(IN+1) + H2·(H1+1)` |
+//!
+//! `W1` (one input) and `W3` (one output) are single runs, the same in either order.
 //!
 //! The sinusoid model `Mlp<1, 40, 40>` has 1,761 parameters.
 
@@ -55,10 +58,8 @@ pub struct MlpBuffers<N: Precision, const H1: usize, const H2: usize> {
     pub delta2: [N::Param; H2],
     /// Errors at the first hidden layer.
     pub delta1: [N::Param; H1],
-    /// Wide sums behind `delta2`.
-    pub wide2: [<N::Param as Scalar>::Wide; H2],
-    /// Wide sums behind `delta1`.
-    pub wide1: [<N::Param as Scalar>::Wide; H1],
+    /// Partial sums behind `delta1`.
+    pub lane_sums1: [dense::LaneSums<N>; H1],
 }
 
 impl<N: Precision, const H1: usize, const H2: usize> Default for MlpBuffers<N, H1, H2> {
@@ -68,8 +69,7 @@ impl<N: Precision, const H1: usize, const H2: usize> Default for MlpBuffers<N, H
             hidden2: [N::Act::ZERO; H2],
             delta2: [N::Param::ZERO; H2],
             delta1: [N::Param::ZERO; H1],
-            wide2: [N::Param::wide_zero(); H2],
-            wide1: [N::Param::wide_zero(); H1],
+            lane_sums1: [[N::Param::wide_zero(); dense::LANES]; H1],
         }
     }
 }
@@ -96,16 +96,16 @@ impl<N: Precision, const IN: usize, const H1: usize, const H2: usize> Model<N> f
         sat: &mut Saturations,
     ) -> N::Act {
         let (first, second, third) = Self::layers(params);
-        dense::forward::<N>(first, x, &mut buf.hidden1, sat);
+        dense::forward::<N, H1>(first, x, &mut buf.hidden1, sat);
         buf.hidden1
             .iter_mut()
             .for_each(|h| *h = self.activation.apply(*h));
-        dense::forward::<N>(second, &buf.hidden1, &mut buf.hidden2, sat);
+        dense::forward::<N, H2>(second, &buf.hidden1, &mut buf.hidden2, sat);
         buf.hidden2
             .iter_mut()
             .for_each(|h| *h = self.activation.apply(*h));
         let mut out = [N::Act::ZERO];
-        dense::forward::<N>(third, &buf.hidden2, &mut out, sat);
+        dense::forward::<N, 1>(third, &buf.hidden2, &mut out, sat);
         out[0]
     }
 
@@ -120,28 +120,33 @@ impl<N: Precision, const IN: usize, const H1: usize, const H2: usize> Model<N> f
     ) {
         let (first, second, third) = Self::layers(params);
         let (grad1, grad2, grad3) = Self::layers_mut(grad);
-        dense::backward::<N>(
+        let activation = self.activation;
+        let into_hidden2 = dense::InputErrors {
+            errors: &mut buf.delta2,
+            activation,
+            lane_sums: &mut [],
+        };
+        dense::backward::<N, 1>(
             third,
             &buf.hidden2,
             &[d_out],
             grad3,
-            Some((&mut buf.delta2, &mut buf.wide2)),
+            Some(into_hidden2),
             sat,
         );
-        for (d, &h) in buf.delta2.iter_mut().zip(&buf.hidden2) {
-            *d = self.activation.backprop::<N>(*d, h, sat);
-        }
-        dense::backward::<N>(
+        let into_hidden1 = dense::InputErrors {
+            errors: &mut buf.delta1,
+            activation,
+            lane_sums: &mut buf.lane_sums1,
+        };
+        dense::backward::<N, H2>(
             second,
             &buf.hidden1,
             &buf.delta2,
             grad2,
-            Some((&mut buf.delta1, &mut buf.wide1)),
+            Some(into_hidden1),
             sat,
         );
-        for (d, &h) in buf.delta1.iter_mut().zip(&buf.hidden1) {
-            *d = self.activation.backprop::<N>(*d, h, sat);
-        }
-        dense::backward::<N>(first, x, &buf.delta1, grad1, None, sat);
+        dense::backward::<N, H1>(first, x, &buf.delta1, grad1, None, sat);
     }
 }

@@ -38,6 +38,16 @@ impl Activation {
         }
     }
 
+    /// Whether `σ'(z) = 0` at the output `h = σ(z)`, so that no error passes back through it:
+    /// an inactive ReLU. Backward passes skip such units.
+    #[inline]
+    pub fn blocks<A: Scalar>(self, h: A) -> bool {
+        match self {
+            Activation::Relu => h <= A::ZERO,
+            Activation::Tanh => false,
+        }
+    }
+
     /// `δ · σ'(z)`, written in terms of the output `h = σ(z)`.
     #[inline]
     pub fn backprop<N: Precision>(
@@ -47,13 +57,8 @@ impl Activation {
         sat: &mut Saturations,
     ) -> N::Param {
         match self {
-            Activation::Relu => {
-                if h > N::Act::ZERO {
-                    delta
-                } else {
-                    N::Param::ZERO
-                }
-            }
+            Activation::Relu if self.blocks(h) => N::Param::ZERO,
+            Activation::Relu => delta,
             Activation::Tanh => N::mul_param_act(delta, N::Act::ONE.sub(h.mul(h)), sat),
         }
     }
