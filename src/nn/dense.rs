@@ -79,9 +79,6 @@ pub fn forward<N: Precision, const OUTPUTS: usize>(
     }
 }
 
-/// The [`LANES`] partial sums of one dot product of parameter-format values.
-pub type LaneSums<N> = [<<N as Precision>::Param as Scalar>::Wide; LANES];
-
 /// Where [`backward`] writes the errors at a layer's inputs, and the activation that produced
 /// those inputs (the errors come out already multiplied by its derivative).
 pub struct InputErrors<'a, N: Precision> {
@@ -89,9 +86,6 @@ pub struct InputErrors<'a, N: Precision> {
     pub errors: &'a mut [N::Param],
     /// The activation whose outputs are this layer's inputs.
     pub activation: Activation,
-    /// Scratch, one per input: the partial sums of that input's dot product (unused when the
-    /// layer has a single output).
-    pub lane_sums: &'a mut [LaneSums<N>],
 }
 
 /// Adds `δ_i x_j` to the weight gradient and `δ_i` to the bias gradient, and, when asked,
@@ -129,42 +123,41 @@ pub fn backward<N: Precision, const OUTPUTS: usize>(
     }
 }
 
+/// Inputs whose errors [`write_input_errors`] forms together.
+const ERROR_BLOCK: usize = 8;
+
 /// `δ_in_j = σ'(z_j) · Σ_i W_ij δ_i` for every input `j` the activation lets an error through.
 ///
-/// All the columns' partial sums are formed first and only then added up: with the two apart,
-/// the compiler keeps the first loop in whole vector registers, where adding up inside the
-/// same loop makes it split them.
+/// For a block of inputs at a time, the columns' partial sums are formed first and only then
+/// added up: with the two apart, the compiler keeps the first loop in whole vector registers,
+/// where adding up inside the same loop makes it split them.
 #[inline(always)]
 fn write_input_errors<N: Precision, const OUTPUTS: usize>(
     columns: &[[N::Param; OUTPUTS]],
     x: &[N::Act],
     delta: &[N::Param; OUTPUTS],
-    input_errors: InputErrors<'_, N>,
+    InputErrors { errors, activation }: InputErrors<'_, N>,
     sat: &mut Saturations,
 ) {
-    let InputErrors {
-        errors,
-        activation,
-        lane_sums,
-    } = input_errors;
-    debug_assert_eq!(
-        lane_sums.len(),
-        x.len(),
-        "one set of partial sums per input"
-    );
-    for ((sums, column), &x_j) in lane_sums.iter_mut().zip(columns).zip(x) {
-        if !activation.blocks(x_j) {
-            *sums = [N::Param::wide_zero(); LANES];
-            accumulate_lanes(sums, column, delta, N::Param::wide_mac);
+    let blocks = errors
+        .chunks_mut(ERROR_BLOCK)
+        .zip(columns.chunks(ERROR_BLOCK))
+        .zip(x.chunks(ERROR_BLOCK));
+    for ((errors, columns), x) in blocks {
+        let mut lane_sums = [[N::Param::wide_zero(); LANES]; ERROR_BLOCK];
+        for ((sums, column), &x_j) in lane_sums.iter_mut().zip(columns).zip(x) {
+            if !activation.blocks(x_j) {
+                accumulate_lanes(sums, column, delta, N::Param::wide_mac);
+            }
         }
-    }
-    for ((d_in, &sums), &x_j) in errors.iter_mut().zip(lane_sums.iter()).zip(x) {
-        *d_in = if activation.blocks(x_j) {
-            N::Param::ZERO
-        } else {
-            let sum = lane_total(sums, N::Param::wide_add);
-            activation.backprop::<N>(N::Param::from_wide(sum, sat), x_j, sat)
-        };
+        for ((d_in, &sums), &x_j) in errors.iter_mut().zip(&lane_sums).zip(x) {
+            *d_in = if activation.blocks(x_j) {
+                N::Param::ZERO
+            } else {
+                let sum = lane_total(sums, N::Param::wide_add);
+                activation.backprop::<N>(N::Param::from_wide(sum, sat), x_j, sat)
+            };
+        }
     }
 }
 
@@ -181,10 +174,7 @@ fn backward_one_output<N: Precision>(
     for (g, &x_j) in grad_row.iter_mut().zip(x) {
         *g = g.add(N::mul_param_act(delta, x_j, sat));
     }
-    if let Some(InputErrors {
-        errors, activation, ..
-    }) = input_errors
-    {
+    if let Some(InputErrors { errors, activation }) = input_errors {
         for ((d_in, &w), &x_j) in errors.iter_mut().zip(row).zip(x) {
             let product = N::Param::wide_mac(N::Param::wide_zero(), w, delta);
             *d_in = activation.backprop::<N>(N::Param::from_wide(product, sat), x_j, sat);

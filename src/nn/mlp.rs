@@ -58,8 +58,6 @@ pub struct MlpBuffers<N: Precision, const H1: usize, const H2: usize> {
     pub delta2: [N::Param; H2],
     /// Errors at the first hidden layer.
     pub delta1: [N::Param; H1],
-    /// Partial sums behind `delta1`.
-    pub lane_sums1: [dense::LaneSums<N>; H1],
 }
 
 impl<N: Precision, const H1: usize, const H2: usize> Default for MlpBuffers<N, H1, H2> {
@@ -69,7 +67,6 @@ impl<N: Precision, const H1: usize, const H2: usize> Default for MlpBuffers<N, H
             hidden2: [N::Act::ZERO; H2],
             delta2: [N::Param::ZERO; H2],
             delta1: [N::Param::ZERO; H1],
-            lane_sums1: [[N::Param::wide_zero(); dense::LANES]; H1],
         }
     }
 }
@@ -124,7 +121,6 @@ impl<N: Precision, const IN: usize, const H1: usize, const H2: usize> Model<N> f
         let into_hidden2 = dense::InputErrors {
             errors: &mut buf.delta2,
             activation,
-            lane_sums: &mut [],
         };
         dense::backward::<N, 1>(
             third,
@@ -137,7 +133,6 @@ impl<N: Precision, const IN: usize, const H1: usize, const H2: usize> Model<N> f
         let into_hidden1 = dense::InputErrors {
             errors: &mut buf.delta1,
             activation,
-            lane_sums: &mut buf.lane_sums1,
         };
         dense::backward::<N, H2>(
             second,
