@@ -6,12 +6,14 @@ use crate::demo::Plan;
 use tinycml::{Config, Estimator, Learn};
 
 /// On-device meta-learning settings: short phases (an on-device budget), the symmetric
-/// estimator at β = 0.1, ω and λ learned.
+/// estimator at β = 0.1, ω and λ learned. The inner learning rate is large for so few steps:
+/// at 0.02 the 1-40-40-1 demo's 40 meta-steps lowered the held-out MSE for 5 of 9 (task
+/// stream, meta-lr) pairs tried; at 0.04 with meta-lr 1.0, for all of four task streams.
 pub const ON_DEVICE: Config = Config {
     free_steps: 40,
-    free_lr: 0.02,
+    free_lr: 0.04,
     nudged_steps: 20,
-    nudged_lr: 0.02 / 1.1,
+    nudged_lr: 0.04 / 1.1,
     beta: 0.1,
     estimator: Estimator::Symmetric,
     learn: Learn::Both,
@@ -27,7 +29,7 @@ pub const QEMU_M4F: Plan = Plan {
     report_every: 10,
     eval_tasks: 4,
     meta: ON_DEVICE,
-    meta_lr: 1.5,
+    meta_lr: 1.0,
     stream_seed: 7,
 };
 
@@ -41,12 +43,6 @@ pub const QEMU_M4F_DEPLOY: Plan = Plan {
 /// The Cortex-M0 QEMU board (`microbit`, 16 KB RAM), 1-16-16-1.
 pub const QEMU_M0: Plan = Plan {
     board: "qemu-m0 (microbit, Cortex-M0)",
-    meta: Config {
-        free_lr: 0.04,
-        nudged_lr: 0.04 / 1.1,
-        ..ON_DEVICE
-    },
-    meta_lr: 1.0,
     ..QEMU_M4F
 };
 
