@@ -2,7 +2,7 @@
 //!
 //! - `meta_iteration/f32`: one meta-iteration of the default recipe, 10 tasks × (100 free +
 //!   2 × 50 nudged steps, K = 10 support and 10 query shots) plus the Adam step, on one core.
-//!   Issue 3 asks for at most 24 ms.
+//!   The target is at most 24 ms.
 //! - `adapt/<precision>`: one adaptation (100 free steps on K = 10 shots) in `f32` and in the
 //!   device format `q16.16`, what the held-out evaluation runs 500 times per K.
 
