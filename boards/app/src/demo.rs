@@ -321,10 +321,22 @@ pub fn meta_learn<M: Model<Q16_16> + Copy, const P: usize, L: OutputPin>(
     let lower = matches!((first, last), (Some(a), Some(b)) if b < a);
     console.line(&format(format_args!(
         "meta-learn: {dropped} tasks dropped, held-out MSE {} -> {} {}",
-        first.map(Dec::q16).unwrap_or(Dec { bits: 0, frac: 16 }),
-        last.map(Dec::q16).unwrap_or(Dec { bits: 0, frac: 16 }),
+        HeldOut(first),
+        HeldOut(last),
         if lower { "lower" } else { "NOT LOWER" }
     )));
     console.saturations("meta-learn saturations", sat);
     lower
+}
+
+/// A held-out MSE in the summary line, or why there is none (its error was printed above).
+struct HeldOut(Option<Act>);
+
+impl core::fmt::Display for HeldOut {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(mse) => Dec::q16(mse).fmt(f),
+            None => f.write_str("(not evaluated)"),
+        }
+    }
 }
