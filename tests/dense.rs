@@ -65,10 +65,14 @@ fn plain_backward<N: Precision>(
     (grad, errors)
 }
 
-fn kernel<N: Precision>(
-    c: &Case<N>,
-    activation: Activation,
-) -> ([N::Act; OUTPUTS], [N::Param; PARAMS], [N::Param; INPUTS]) {
+/// What the kernel computes: the outputs, the parameter gradient and the input errors.
+type Outcome<N> = (
+    [<N as Precision>::Act; OUTPUTS],
+    [<N as Precision>::Param; PARAMS],
+    [<N as Precision>::Param; INPUTS],
+);
+
+fn kernel<N: Precision>(c: &Case<N>, activation: Activation) -> Outcome<N> {
     let mut sat = Saturations::default();
     let mut z = [N::Act::ZERO; OUTPUTS];
     dense::forward::<N, OUTPUTS>(&c.params, &c.x, &mut z, &mut sat);
