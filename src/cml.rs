@@ -376,7 +376,7 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
         Ok(MetaStepReport {
             tasks_used: batch.tasks(),
             tasks_dropped: dropped,
-            mean_query_mse: mse_sum.div(N::Act::from_f64_saturating(batch.tasks() as f64)),
+            mean_query_mse: mse_sum.div_count(batch.tasks()),
             saturations,
         })
     }

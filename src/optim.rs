@@ -100,13 +100,6 @@ fn checked_lr<S: Scalar>(lr: f64) -> Result<S, Error> {
     }
 }
 
-fn mean_divisor<S: Scalar>(tasks: u32) -> Result<S, Error> {
-    if tasks == 0 {
-        return Err(Error::NoShots);
-    }
-    S::from_f64(tasks as f64).ok_or(Error::OutOfRange)
-}
-
 /// Keeps λ in bounds; `None` when a proposal is not usable.
 fn project<S: Scalar>(omega: S, lambda: S, min: S, max: S) -> Option<(S, S)> {
     (omega.is_usable() && lambda.is_usable()).then(|| (omega, lambda.max(min).min(max)))
@@ -136,11 +129,13 @@ impl<N: Precision, const P: usize> MetaOptimizer<N, P> for Sgd<N> {
         tasks: u32,
         bounds: &Bounds<N>,
     ) -> Result<(), Error> {
-        let n: N::Param = mean_divisor(tasks)?;
+        if tasks == 0 {
+            return Err(Error::NoShots);
+        }
         let lr = self.lr;
         let descend = |value: N::Param, sum: N::Param, learned: bool| {
             if learned {
-                value.sub(lr.mul_div(sum, n))
+                value.sub(lr.mul_div_count(sum, tasks))
             } else {
                 value
             }
@@ -260,7 +255,10 @@ impl<N: Precision, const P: usize, M: Scalar> MetaOptimizer<N, P> for Adam<N, P,
         tasks: u32,
         bounds: &Bounds<N>,
     ) -> Result<(), Error> {
-        let n: f64 = mean_divisor::<f64>(tasks)?;
+        if tasks == 0 {
+            return Err(Error::NoShots);
+        }
+        let n = tasks as f64;
         let t = self.steps.saturating_add(1);
         let correction = libm::sqrt(1.0 - libm::pow(self.beta2, t as f64))
             / (1.0 - libm::pow(self.beta1, t as f64));

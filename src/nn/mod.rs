@@ -131,7 +131,7 @@ pub fn add_loss_gradient<N: Precision, M: Model<N>, const D: usize>(
     if shots.is_empty() {
         return;
     }
-    let per_shot = weight.div(N::Param::from_f64_saturating(shots.len() as f64));
+    let per_shot = weight.div_count(shots.len() as u32);
     let mut buffers = M::Buffers::default();
     for shot in shots {
         let prediction = model.forward(params, &shot.x, &mut buffers, sat);
@@ -165,5 +165,5 @@ pub fn mse<N: Precision, M: Model<N>, const D: usize>(
             .sub(shot.y);
         sum = N::Act::wide_mac(sum, error, error);
     }
-    N::Act::from_wide(sum, sat).div(N::Act::from_f64_saturating(shots.len() as f64))
+    N::Act::from_wide(sum, sat).div_count(shots.len() as u32)
 }

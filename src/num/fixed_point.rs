@@ -106,6 +106,24 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
         let n = self.to_bits() as i64 * b.to_bits() as i64;
         Self::from_bits(saturating_quotient(n, c.to_bits()))
     }
+    #[inline]
+    fn div_count(self, count: u32) -> Self {
+        if count == 0 {
+            return Self::ZERO;
+        }
+        // |bits / count| ≤ |bits|: the quotient always fits.
+        Self::from_bits(round_div(self.to_bits() as i64, count as i64) as i32)
+    }
+    #[inline]
+    fn mul_div_count(self, b: Self, count: u32) -> Self {
+        if count == 0 {
+            return Self::ZERO;
+        }
+        // The divisor `count` in this format's bits is `count << FRAC`, below 2^56: the same
+        // quotient as `mul_div` by `count`, without needing `count` to fit the format.
+        let n = self.to_bits() as i64 * b.to_bits() as i64;
+        Self::from_bits(clamp_i32(round_div(n, (count as i64) << Self::FRAC_NBITS)).0)
+    }
     fn sqrt(self) -> Self {
         if self.to_bits() <= 0 {
             return Self::ZERO;

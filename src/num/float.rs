@@ -49,6 +49,18 @@ macro_rules! float_scalar {
                 self * b / c
             }
             #[inline]
+            fn div_count(self, count: u32) -> Self {
+                if count == 0 {
+                    0.0
+                } else {
+                    self / count as $t
+                }
+            }
+            #[inline]
+            fn mul_div_count(self, b: Self, count: u32) -> Self {
+                (self * b).div_count(count)
+            }
+            #[inline]
             fn sqrt(self) -> Self {
                 if self > 0.0 {
                     $sqrt(self)

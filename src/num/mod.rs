@@ -74,6 +74,13 @@ pub trait Scalar: Copy + Default + PartialEq + PartialOrd + Debug + Send + Sync 
     /// `self · b / c` with one rounding: the product is kept wide, so tiny differences
     /// multiplied and then divided by a small β keep their precision.
     fn mul_div(self, b: Self, c: Self) -> Self;
+    /// `self / count`, rounded once. Unlike [`Scalar::div`] the divisor is an integer, so it
+    /// works for any count, also one the format itself cannot hold (Q8.24 stops at 128):
+    /// the mean over 200 shots or 500 tasks. A count of 0 gives zero.
+    fn div_count(self, count: u32) -> Self;
+    /// `self · b / count` with one rounding, for any count (see [`Scalar::div_count`]); equal
+    /// to [`Scalar::mul_div`] by `count` wherever the format holds `count`.
+    fn mul_div_count(self, b: Self, count: u32) -> Self;
     /// Square root of a non-negative value (negative inputs give zero).
     fn sqrt(self) -> Self;
     /// Hyperbolic tangent (fixed point: see [`tanh`] for the method and its error).

@@ -84,6 +84,16 @@ impl Scalar for Dual {
     fn mul_div(self, b: Self, c: Self) -> Self {
         self.mul(b).div(c)
     }
+    fn div_count(self, count: u32) -> Self {
+        if count == 0 {
+            Dual::ZERO
+        } else {
+            Dual::new(self.v / count as f64, self.d / count as f64)
+        }
+    }
+    fn mul_div_count(self, b: Self, count: u32) -> Self {
+        self.mul(b).div_count(count)
+    }
     fn sqrt(self) -> Self {
         if self.v > 0.0 {
             let r = libm::sqrt(self.v);
