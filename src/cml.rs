@@ -8,11 +8,12 @@
 
 use crate::error::Phase;
 use crate::inner::{descend, PhaseSpec};
-use crate::nn::{mse, Model};
+use crate::loss::{self, check_targets, Loss, SquaredError};
+use crate::nn::Model;
 use crate::num::{Precision, Saturations, Scalar};
 use crate::optim::{Bounds, MetaGradient, MetaOptimizer};
 use crate::synapse::{contrast, ComplexSynapse};
-use crate::task::Task;
+use crate::task::{Shot, Task};
 use crate::Error;
 
 /// Which finite difference turns end states into a meta-gradient.
@@ -128,8 +129,9 @@ impl<N: Precision, const P: usize> Workspace<N, P> {
 /// What one task's estimate reports besides the meta-gradient.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TaskReport<A> {
-    /// Query MSE after the free phase (the learner as it would be deployed).
-    pub query_mse: A,
+    /// Mean query loss after the free phase (the learner as it would be deployed), as the
+    /// loss reports it: the MSE for [`SquaredError`], the cross-entropy for classification.
+    pub query_loss: A,
     /// Saturations counted during the task (always 0 for floats).
     pub saturations: Saturations,
 }
@@ -141,16 +143,38 @@ pub struct MetaStepReport<A> {
     pub tasks_used: u32,
     /// Tasks dropped because a phase diverged or their estimate was unusable.
     pub tasks_dropped: u32,
-    /// Mean query MSE after the free phase over the used tasks (before the step).
-    pub mean_query_mse: A,
+    /// Mean of the used tasks' [`TaskReport::query_loss`] (before the step).
+    pub mean_query_loss: A,
     /// Saturations counted over all tasks.
     pub saturations: Saturations,
 }
 
-/// The rule for one model, number format and parameter count `P`.
+/// The rule for one model, number format, parameter count `P` and loss `L` (squared error
+/// unless [`Cml::with_loss`] says otherwise).
+///
+/// ```
+/// use tinycml::{Activation, Cml, Config, Mlp, Q16_16};
+/// use tinycml::loss::SoftmaxCrossEntropy;
+/// use tinycml::nn::{Layer, Network};
+///
+/// // The sinusoid regressor, in the device format.
+/// type Sinusoid = Mlp<1, 40, 40>;
+/// let cml = Cml::<Q16_16, _, { Sinusoid::PARAMS }>::new(Sinusoid::new(Activation::Relu), Config::default())?;
+///
+/// // A 5-way classifier of 64 inputs, in f32.
+/// type Classifier = Network<64, Layer<32, Layer<5>>>;
+/// let classifier = Cml::<f32, _, { Classifier::PARAMS }, _>::with_loss(
+///     Classifier::new(Activation::Relu),
+///     SoftmaxCrossEntropy,
+///     Config::default(),
+/// )?;
+/// # let _ = (cml, classifier);
+/// # Ok::<(), tinycml::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
-pub struct Cml<N: Precision, M, const P: usize> {
+pub struct Cml<N: Precision, M, const P: usize, L = SquaredError> {
     model: M,
+    loss: L,
     config: Config,
     free: PhaseSpec<N>,
     plus: PhaseSpec<N>,
@@ -171,11 +195,19 @@ fn positive<S: Scalar>(value: f64, what: &'static str) -> Result<S, Error> {
 }
 
 impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
+    /// The rule with the squared-error loss; see [`Cml::with_loss`].
+    pub fn new(model: M, config: Config) -> Result<Self, Error> {
+        Self::with_loss(model, SquaredError, config)
+    }
+}
+
+impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
     const SHAPE_MATCHES: () = assert!(M::PARAMS == P, "P must equal the model's parameter count");
 
-    /// Validates `config` for `model`: β, learning rates and λ bounds must be positive and
-    /// representable, step counts at least one, `λ_min ≤ λ_max`.
-    pub fn new(model: M, config: Config) -> Result<Self, Error> {
+    /// Validates `config` for `model` and `loss`: β, learning rates and λ bounds must be
+    /// positive and representable, step counts at least one, `λ_min ≤ λ_max`. `P` must be the
+    /// model's parameter count, checked at compile time.
+    pub fn with_loss(model: M, loss: L, config: Config) -> Result<Self, Error> {
         let () = Self::SHAPE_MATCHES;
         let beta: N::Param = positive(config.beta, "beta must be > 0 and representable")?;
         let free_lr = positive(config.free_lr, "free_lr must be > 0 and representable")?;
@@ -202,6 +234,7 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
         };
         Ok(Self {
             model,
+            loss,
             config,
             free: PhaseSpec {
                 phase: Phase::Free,
@@ -227,6 +260,28 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
         &self.model
     }
 
+    /// The loss.
+    pub fn loss(&self) -> &L {
+        &self.loss
+    }
+
+    /// Checks a task before any learning: a non-empty support set (and query set when
+    /// `need_query`), every target valid for the model and loss.
+    fn check_task<T, const D: usize, const S: usize, const Q: usize>(
+        &self,
+        task: &Task<N::Act, D, S, Q, T>,
+        need_query: bool,
+    ) -> Result<(), Error>
+    where
+        L: Loss<N, T>,
+    {
+        if task.support().is_empty() || (need_query && task.query().is_empty()) {
+            return Err(Error::NoShots);
+        }
+        check_targets::<N, L, T, D>(&self.loss, task.support(), M::OUTPUTS)?;
+        check_targets::<N, L, T, D>(&self.loss, task.query(), M::OUTPUTS)
+    }
+
     /// What a meta-step may change: λ's bounds and which halves of θ are learned.
     pub fn bounds(&self) -> Bounds<N> {
         Bounds {
@@ -239,17 +294,21 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
     /// Adapts to a task's support shots: the free phase alone, from φ = ω, for `steps` steps
     /// (`None`: the configured `free_steps`). This is what a deployed device runs on new shots.
     /// The adapted weights are left in `phi`; `grad` is scratch.
-    pub fn adapt<const D: usize, const S: usize, const Q: usize>(
+    ///
+    /// Fails before touching `phi` with [`Error::NoShots`] for an empty support set and
+    /// [`Error::InvalidTarget`] for a target the model and loss cannot use.
+    pub fn adapt<T, const D: usize, const S: usize, const Q: usize>(
         &self,
         theta: &ComplexSynapse<N, P>,
-        task: &Task<N::Act, D, S, Q>,
+        task: &Task<N::Act, D, S, Q, T>,
         steps: Option<u32>,
         phi: &mut [N::Param; P],
         grad: &mut [N::Param; P],
-    ) -> Result<Saturations, Error> {
-        if task.support().is_empty() {
-            return Err(Error::NoShots);
-        }
+    ) -> Result<Saturations, Error>
+    where
+        L: Loss<N, T>,
+    {
+        self.check_task(task, false)?;
         let spec = PhaseSpec {
             steps: steps.unwrap_or(self.free.steps),
             ..self.free
@@ -258,6 +317,7 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
         phi.copy_from_slice(theta.omega());
         descend(
             &self.model,
+            &self.loss,
             theta,
             task.support(),
             &[],
@@ -269,14 +329,65 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
         Ok(sat)
     }
 
-    /// Query MSE of weights `phi` on `task`.
-    pub fn query_mse<const D: usize, const S: usize, const Q: usize>(
+    /// Mean query loss of weights `phi` on `task`, as the loss reports it (the MSE for
+    /// squared error; 0 for no query shots).
+    pub fn query_loss<T, const D: usize, const S: usize, const Q: usize>(
         &self,
         phi: &[N::Param; P],
-        task: &Task<N::Act, D, S, Q>,
+        task: &Task<N::Act, D, S, Q, T>,
         sat: &mut Saturations,
-    ) -> N::Act {
-        mse(&self.model, phi, task.query(), sat)
+    ) -> N::Act
+    where
+        L: Loss<N, T>,
+    {
+        loss::mean_loss(&self.model, &self.loss, phi, task.query(), sat)
+    }
+
+    /// The fraction of `task`'s query shots that weights `phi` classify right (`None` for
+    /// regression losses or no query shots).
+    pub fn query_accuracy<T, const D: usize, const S: usize, const Q: usize>(
+        &self,
+        phi: &[N::Param; P],
+        task: &Task<N::Act, D, S, Q, T>,
+    ) -> Option<f64>
+    where
+        L: Loss<N, T>,
+    {
+        let mut sat = Saturations::default();
+        loss::accuracy(&self.model, &self.loss, phi, task.query(), &mut sat)
+    }
+
+    /// The outputs of weights `phi` (adapted, or ω itself) for one input given in `f64` or
+    /// `f32`; [`Error::NotFinite`] or [`Error::OutOfRange`] for an input the format cannot
+    /// hold. An input of another width than the model's does not compile.
+    pub fn predict<X: Into<f64> + Copy, const D: usize>(
+        &self,
+        phi: &[N::Param; P],
+        x: &[X; D],
+    ) -> Result<M::Output, Error> {
+        let shot = Shot::<N::Act, D>::new(x, 0.0)?;
+        Ok(self.predict_act(phi, &shot.x))
+    }
+
+    /// [`Cml::predict`] for an input already in the activation format.
+    pub fn predict_act<const D: usize>(&self, phi: &[N::Param; P], x: &[N::Act; D]) -> M::Output {
+        let mut buffers = M::Buffers::default();
+        let mut sat = Saturations::default();
+        self.model.forward(phi, x, &mut buffers, &mut sat)
+    }
+
+    /// The class weights `phi` pick for one input: the largest output, or for a model with
+    /// one output (a logit) 1 when it is positive and 0 otherwise.
+    pub fn classify<X: Into<f64> + Copy, const D: usize>(
+        &self,
+        phi: &[N::Param; P],
+        x: &[X; D],
+    ) -> Result<usize, Error> {
+        let outputs = self.predict(phi, x)?;
+        Ok(match outputs.as_ref() {
+            [logit] => (*logit > N::Act::ZERO) as usize,
+            all => loss::argmax(all),
+        })
     }
 
     /// One task's CML estimate of `dL_out/dθ`, left in [`Workspace::meta_gradient`].
@@ -284,18 +395,19 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
     /// Fails with [`Error::NoShots`] for an empty support or query set, [`Error::Diverged`]
     /// when a phase leaves the usable range, and [`Error::MetaUpdateRejected`] when the
     /// estimate itself is not usable. θ is only read; a failed task can simply be dropped.
-    pub fn estimate<const D: usize, const S: usize, const Q: usize>(
+    pub fn estimate<T, const D: usize, const S: usize, const Q: usize>(
         &self,
         theta: &ComplexSynapse<N, P>,
-        task: &Task<N::Act, D, S, Q>,
+        task: &Task<N::Act, D, S, Q, T>,
         ws: &mut Workspace<N, P>,
-    ) -> Result<TaskReport<N::Act>, Error> {
-        if task.query().is_empty() {
-            return Err(Error::NoShots);
-        }
+    ) -> Result<TaskReport<N::Act>, Error>
+    where
+        L: Loss<N, T>,
+    {
+        self.check_task(task, true)?;
         let mut sat = self.adapt(theta, task, None, &mut ws.phi, &mut ws.grad)?;
         ws.phi_free = ws.phi;
-        let query_mse = self.query_mse(&ws.phi_free, task, &mut sat);
+        let query_loss = self.query_loss(&ws.phi_free, task, &mut sat);
 
         self.nudge(theta, task, &self.plus, ws, &mut sat)?;
         ws.phi_plus = ws.phi;
@@ -328,7 +440,7 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
             return Err(Error::MetaUpdateRejected);
         }
         Ok(TaskReport {
-            query_mse,
+            query_loss,
             saturations: sat,
         })
     }
@@ -339,16 +451,18 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
     /// All or nothing: if no task yields an estimate, the last task's error is returned; if the
     /// update is not usable, [`Error::MetaUpdateRejected`]. In both cases θ and the optimiser
     /// are unchanged. `batch` is scratch for the sum (cleared first).
-    pub fn meta_step<'t, O, const D: usize, const S: usize, const Q: usize>(
+    pub fn meta_step<'t, O, T, const D: usize, const S: usize, const Q: usize>(
         &self,
         theta: &mut ComplexSynapse<N, P>,
-        tasks: impl IntoIterator<Item = &'t Task<N::Act, D, S, Q>>,
+        tasks: impl IntoIterator<Item = &'t Task<N::Act, D, S, Q, T>>,
         ws: &mut Workspace<N, P>,
         batch: &mut MetaGradient<N, P>,
         optimizer: &mut O,
     ) -> Result<MetaStepReport<N::Act>, Error>
     where
         O: MetaOptimizer<N, P>,
+        L: Loss<N, T>,
+        T: 't,
     {
         batch.clear();
         let mut dropped = 0;
@@ -359,7 +473,7 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
             match self.estimate(theta, task, ws) {
                 Ok(report) => {
                     batch.add(ws);
-                    mse_sum = mse_sum.add(report.query_mse);
+                    mse_sum = mse_sum.add(report.query_loss);
                     saturations.0 = saturations.0.saturating_add(report.saturations.0);
                 }
                 Err(error) => {
@@ -376,23 +490,27 @@ impl<N: Precision, M: Model<N>, const P: usize> Cml<N, M, P> {
         Ok(MetaStepReport {
             tasks_used: batch.tasks(),
             tasks_dropped: dropped,
-            mean_query_mse: mse_sum.div_count(batch.tasks()),
+            mean_query_loss: mse_sum.div_count(batch.tasks()),
             saturations,
         })
     }
 
     /// A nudged phase from φ⁰, leaving its end state in `ws.phi`.
-    fn nudge<const D: usize, const S: usize, const Q: usize>(
+    fn nudge<T, const D: usize, const S: usize, const Q: usize>(
         &self,
         theta: &ComplexSynapse<N, P>,
-        task: &Task<N::Act, D, S, Q>,
+        task: &Task<N::Act, D, S, Q, T>,
         spec: &PhaseSpec<N>,
         ws: &mut Workspace<N, P>,
         sat: &mut Saturations,
-    ) -> Result<(), Error> {
+    ) -> Result<(), Error>
+    where
+        L: Loss<N, T>,
+    {
         ws.phi = ws.phi_free;
         descend(
             &self.model,
+            &self.loss,
             theta,
             task.support(),
             task.query(),

@@ -32,6 +32,9 @@ pub enum Error {
         /// The buffer's capacity.
         capacity: usize,
     },
+    /// A shot's target does not suit the model and loss (a class beyond the outputs, a masked
+    /// output that does not exist, a probability outside `[0, 1]`); the text says which.
+    InvalidTarget(&'static str),
     /// A task needs at least one support shot (and, for meta-learning, one query shot).
     NoShots,
     /// A configuration value is invalid; the text names it.
@@ -76,6 +79,7 @@ impl fmt::Display for Error {
                 "the task has no support shots (or no query shots for meta-learning)"
             ),
             Error::InvalidConfig(what) => write!(f, "invalid configuration: {what}"),
+            Error::InvalidTarget(what) => write!(f, "invalid target: {what}; fix the shot's label"),
             Error::Diverged { phase, step } => write!(
                 f,
                 "the {phase:?} phase diverged at step {step}; lower the learning rate, β or λ_max"

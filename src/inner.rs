@@ -1,14 +1,16 @@
-//! The inner learner: full-batch gradient descent on `F = L_in + β·L_out`.
+//! The inner learner: full-batch gradient descent on `F = L_in + β·L_out`, for any model and
+//! loss.
 //!
 //! One function runs every phase. The free phase is `β = 0` (and is all that `adapt` runs on a
 //! deployed device); the nudged phases use `±β` and warm-start from the free end state. Plain
 //! gradient descent has no optimiser state, so each phase starts "fresh" by construction.
 //!
-//! `L_in(φ) = ℓ(φ; S) + ½ Σ λ_i (φ_i − ω_i)²` is the complex synapse's inner loss; each step is
+//! `L_in(φ) = ℓ(φ; S) + ½ Σ λ_i (φ_i − ω_i)²`, with ℓ the mean [`Loss`] over the shots, is the complex synapse's inner loss; each step is
 //! `φ ← φ − lr · (∇ℓ(φ; S) + β ∇ℓ(φ; Q) + λ ⊙ (φ − ω))`, checked for divergence as it goes.
 
 use crate::error::Phase;
-use crate::nn::{add_loss_gradient, Model};
+use crate::loss::{add_loss_gradient, Loss};
+use crate::nn::Model;
 use crate::num::{Precision, Saturations, Scalar};
 use crate::synapse::ComplexSynapse;
 use crate::task::Shot;
@@ -33,22 +35,28 @@ pub struct PhaseSpec<N: Precision> {
 /// format (NaN, infinity, or saturation in fixed point). `phi` is then undefined; the
 /// meta-state `theta` is only read.
 #[allow(clippy::too_many_arguments)]
-pub fn descend<N: Precision, M: Model<N>, const D: usize, const P: usize>(
+pub fn descend<N, M, L, T, const D: usize, const P: usize>(
     model: &M,
+    loss: &L,
     theta: &ComplexSynapse<N, P>,
-    support: &[Shot<N::Act, D>],
-    query: &[Shot<N::Act, D>],
+    support: &[Shot<N::Act, D, T>],
+    query: &[Shot<N::Act, D, T>],
     spec: &PhaseSpec<N>,
     phi: &mut [N::Param; P],
     grad: &mut [N::Param; P],
     sat: &mut Saturations,
-) -> Result<(), Error> {
+) -> Result<(), Error>
+where
+    N: Precision,
+    M: Model<N>,
+    L: Loss<N, T>,
+{
     let nudged = spec.nudge != N::Param::ZERO;
     for step in 0..spec.steps {
         grad.fill(N::Param::ZERO);
-        add_loss_gradient(model, phi, support, N::Param::ONE, grad, sat);
+        add_loss_gradient(model, loss, phi, support, N::Param::ONE, grad, sat);
         if nudged {
-            add_loss_gradient(model, phi, query, spec.nudge, grad, sat);
+            add_loss_gradient(model, loss, phi, query, spec.nudge, grad, sat);
         }
         let mut usable = true;
         for (((p, &g), &w), &l) in phi

@@ -56,6 +56,7 @@
 pub mod cml;
 mod error;
 pub mod inner;
+pub mod loss;
 pub mod nn;
 pub mod num;
 pub mod optim;
@@ -69,12 +70,13 @@ pub mod task;
 
 pub use cml::{Cml, Config, Estimator, Learn, MetaStepReport, TaskReport, Workspace};
 pub use error::{Error, Phase};
-pub use nn::{Activation, Linear, Mlp, Model, Shape};
+pub use loss::{Loss, MaskedSquaredError, SquaredError};
+pub use nn::{Activation, End, Layer, Linear, Mlp, Model, Network, Shape};
 pub use num::{Precision, Q16_16Uniform, Saturations, Scalar, Q16_16, Q8_24};
 pub use optim::{Adam, Bounds, MetaGradient, MetaOptimizer, Sgd};
 pub use rng::SplitMix64;
 pub use synapse::ComplexSynapse;
-pub use task::{Shot, Task};
+pub use task::{Class, Masked, Shot, Target, Task};
 
 /// The sinusoid benchmark network: 1-40-40-1 (1,761 parameters).
 pub type SinusoidMlp = Mlp<1, 40, 40>;

@@ -7,47 +7,171 @@
 
 use crate::num::Scalar;
 use crate::Error;
+use core::fmt::Debug;
 use heapless::Vec;
 
-/// One labelled example: `D` inputs and a scalar target, in the activation format `A`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Shot<A, const D: usize> {
-    /// The input.
-    pub x: [A; D],
-    /// The target.
-    pub y: A,
+/// What a shot's target can be: one value or several (regression), a class index, or one
+/// chosen output and its value. [`Target::Map`] is the same target in another number type, so
+/// shots convert between formats (and into the float reference's dual numbers).
+pub trait Target<A: Scalar>: Copy + Debug + PartialEq {
+    /// This target with its values in `B`.
+    type Map<B: Scalar>: Copy + Debug + PartialEq;
+    /// Converts every value with `convert`, stopping at the first error.
+    fn try_map<B: Scalar, E>(
+        &self,
+        convert: impl FnMut(A) -> Result<B, E>,
+    ) -> Result<Self::Map<B>, E>;
 }
 
-impl<A: Scalar, const D: usize> Shot<A, D> {
-    /// Converts and validates a shot: [`Error::NotFinite`] for NaN or infinities,
-    /// [`Error::OutOfRange`] for values the format cannot hold.
-    pub fn new(x: &[f64; D], y: f64) -> Result<Self, Error> {
-        let convert = |v: f64| {
-            if !v.is_finite() {
-                Err(Error::NotFinite)
-            } else {
-                A::from_f64(v).ok_or(Error::OutOfRange)
-            }
-        };
-        let mut converted = [A::ZERO; D];
-        for (slot, &value) in converted.iter_mut().zip(x) {
-            *slot = convert(value)?;
+/// A class index `0..C`, for [`crate::loss::SoftmaxCrossEntropy`] over `C` outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Class(pub u16);
+
+/// One chosen output and the value it should take, for
+/// [`crate::loss::MaskedSquaredError`]: the other outputs are not judged (as for the arm that
+/// was pulled in reward-based learning).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Masked<A> {
+    /// Which output is judged.
+    pub output: u16,
+    /// Its target value.
+    pub value: A,
+}
+
+impl<A: Scalar> Target<A> for A {
+    type Map<B: Scalar> = B;
+    fn try_map<B: Scalar, E>(&self, mut f: impl FnMut(A) -> Result<B, E>) -> Result<B, E> {
+        f(*self)
+    }
+}
+
+impl<A: Scalar, const O: usize> Target<A> for [A; O] {
+    type Map<B: Scalar> = [B; O];
+    fn try_map<B: Scalar, E>(&self, mut f: impl FnMut(A) -> Result<B, E>) -> Result<[B; O], E> {
+        let mut out = [B::ZERO; O];
+        for (slot, &value) in out.iter_mut().zip(self) {
+            *slot = f(value)?;
         }
-        Ok(Self {
-            x: converted,
-            y: convert(y)?,
+        Ok(out)
+    }
+}
+
+impl<A: Scalar> Target<A> for Class {
+    type Map<B: Scalar> = Class;
+    fn try_map<B: Scalar, E>(&self, _: impl FnMut(A) -> Result<B, E>) -> Result<Class, E> {
+        Ok(*self)
+    }
+}
+
+impl<A: Scalar> Target<A> for Masked<A> {
+    type Map<B: Scalar> = Masked<B>;
+    fn try_map<B: Scalar, E>(&self, mut f: impl FnMut(A) -> Result<B, E>) -> Result<Masked<B>, E> {
+        Ok(Masked {
+            output: self.output,
+            value: f(self.value)?,
         })
     }
 }
 
-/// A task: up to `S` support shots and up to `Q` query shots with `D` inputs each.
-#[derive(Clone, Debug, Default)]
-pub struct Task<A, const D: usize, const S: usize, const Q: usize> {
-    support: Vec<Shot<A, D>, S>,
-    query: Vec<Shot<A, D>, Q>,
+/// `f32` targets convert like `f64` ones (every `f32` is an `f64`).
+impl Target<f64> for f32 {
+    type Map<B: Scalar> = B;
+    fn try_map<B: Scalar, E>(&self, mut f: impl FnMut(f64) -> Result<B, E>) -> Result<B, E> {
+        f(*self as f64)
+    }
 }
 
-impl<A: Scalar, const D: usize, const S: usize, const Q: usize> Task<A, D, S, Q> {
+impl<const O: usize> Target<f64> for [f32; O] {
+    type Map<B: Scalar> = [B; O];
+    fn try_map<B: Scalar, E>(&self, f: impl FnMut(f64) -> Result<B, E>) -> Result<[B; O], E> {
+        Target::<f64>::try_map(&self.map(f64::from), f)
+    }
+}
+
+impl Target<f64> for Masked<f32> {
+    type Map<B: Scalar> = Masked<B>;
+    fn try_map<B: Scalar, E>(
+        &self,
+        mut f: impl FnMut(f64) -> Result<B, E>,
+    ) -> Result<Masked<B>, E> {
+        Ok(Masked {
+            output: self.output,
+            value: f(self.value as f64)?,
+        })
+    }
+}
+
+/// One labelled example: `D` inputs in the activation format `A` and a target `T` (by default
+/// one value in `A`; see [`Target`] for the others).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shot<A, const D: usize, T = A> {
+    /// The input.
+    pub x: [A; D],
+    /// The target.
+    pub y: T,
+}
+
+/// `v` in format `A`: [`Error::NotFinite`] for NaN or infinities, [`Error::OutOfRange`] for
+/// values the format cannot hold.
+fn convert<A: Scalar>(v: f64) -> Result<A, Error> {
+    if !v.is_finite() {
+        Err(Error::NotFinite)
+    } else {
+        A::from_f64(v).ok_or(Error::OutOfRange)
+    }
+}
+
+impl<A: Scalar, const D: usize, T> Shot<A, D, T> {
+    /// Converts and validates a shot from `f64` or `f32` values: [`Error::NotFinite`] for NaN
+    /// or infinities, [`Error::OutOfRange`] for values the format cannot hold. Whether a
+    /// target suits a model and loss (a class below the number of outputs, say) is checked
+    /// where both are known, by [`crate::Cml`].
+    ///
+    /// ```
+    /// use tinycml::{Class, Shot, Q16_16, Precision};
+    /// type A = <Q16_16 as Precision>::Act;
+    ///
+    /// let regression = Shot::<A, 2>::new(&[0.5f32, -1.0], 0.25)?;
+    /// let two_outputs = Shot::<A, 2, [A; 2]>::new(&[0.5, -1.0], [0.25, 1.5])?;
+    /// let labelled = Shot::<A, 2, Class>::new(&[0.5, -1.0], Class(3))?;
+    /// assert_eq!(labelled.y, Class(3));
+    /// assert!(Shot::<A, 1>::new(&[f64::NAN], 0.0).is_err());
+    /// # let _ = (regression, two_outputs);
+    /// # Ok::<(), tinycml::Error>(())
+    /// ```
+    pub fn new<X, Y>(x: &[X; D], y: Y) -> Result<Self, Error>
+    where
+        X: Into<f64> + Copy,
+        Y: Target<f64, Map<A> = T>,
+    {
+        let mut converted = [A::ZERO; D];
+        for (slot, &value) in converted.iter_mut().zip(x) {
+            *slot = convert(value.into())?;
+        }
+        Ok(Self {
+            x: converted,
+            y: y.try_map(convert::<A>)?,
+        })
+    }
+}
+
+/// A task: up to `S` support shots and up to `Q` query shots with `D` inputs and a target `T`
+/// each.
+#[derive(Clone, Debug)]
+pub struct Task<A, const D: usize, const S: usize, const Q: usize, T = A> {
+    support: Vec<Shot<A, D, T>, S>,
+    query: Vec<Shot<A, D, T>, Q>,
+}
+
+impl<A, const D: usize, const S: usize, const Q: usize, T> Default for Task<A, D, S, Q, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<A, const D: usize, const S: usize, const Q: usize, T> Task<A, D, S, Q, T> {
     /// An empty task.
     pub const fn new() -> Self {
         Self {
@@ -57,21 +181,25 @@ impl<A: Scalar, const D: usize, const S: usize, const Q: usize> Task<A, D, S, Q>
     }
 
     /// Adds a support shot; [`Error::TooManyShots`] when the buffer is full.
-    pub fn push_support(&mut self, shot: Shot<A, D>) -> Result<(), Error> {
+    pub fn push_support(&mut self, shot: Shot<A, D, T>) -> Result<(), Error> {
         self.support
             .push(shot)
             .map_err(|_| Error::TooManyShots { capacity: S })
     }
 
     /// Adds a query shot; [`Error::TooManyShots`] when the buffer is full.
-    pub fn push_query(&mut self, shot: Shot<A, D>) -> Result<(), Error> {
+    pub fn push_query(&mut self, shot: Shot<A, D, T>) -> Result<(), Error> {
         self.query
             .push(shot)
             .map_err(|_| Error::TooManyShots { capacity: Q })
     }
 
     /// Builds a task from slices of shots, refusing more than the capacities.
-    pub fn from_shots(support: &[Shot<A, D>], query: &[Shot<A, D>]) -> Result<Self, Error> {
+    pub fn from_shots(support: &[Shot<A, D, T>], query: &[Shot<A, D, T>]) -> Result<Self, Error>
+    where
+        T: Copy,
+        A: Copy,
+    {
         let mut task = Self::new();
         for &shot in support {
             task.push_support(shot)?;
@@ -88,12 +216,12 @@ impl<A: Scalar, const D: usize, const S: usize, const Q: usize> Task<A, D, S, Q>
     }
 
     /// The support shots (what the learner adapts to).
-    pub fn support(&self) -> &[Shot<A, D>] {
+    pub fn support(&self) -> &[Shot<A, D, T>] {
         &self.support
     }
 
     /// The query shots (held out; what the meta-learner is judged by).
-    pub fn query(&self) -> &[Shot<A, D>] {
+    pub fn query(&self) -> &[Shot<A, D, T>] {
         &self.query
     }
 }

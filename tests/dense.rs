@@ -75,18 +75,22 @@ type Outcome<N> = (
 fn kernel<N: Precision>(c: &Case<N>, activation: Activation) -> Outcome<N> {
     let mut sat = Saturations::default();
     let mut z = [N::Act::ZERO; OUTPUTS];
-    dense::forward::<N, OUTPUTS>(&c.params, &c.x, &mut z, &mut sat);
+    let (columns, biases, _) = dense::split_layer::<_, INPUTS, OUTPUTS>(&c.params).unwrap();
+    dense::forward::<N, INPUTS, OUTPUTS>(columns, biases, &c.x, &mut z, &mut sat);
     let mut grad = [N::Param::ZERO; PARAMS];
     let mut errors = [N::Param::ZERO; INPUTS];
     let into_inputs = InputErrors {
         errors: &mut errors,
         activation,
     };
-    dense::backward::<N, OUTPUTS>(
-        &c.params,
+    let (grad_columns, grad_biases, _) =
+        dense::split_layer_mut::<_, INPUTS, OUTPUTS>(&mut grad).unwrap();
+    dense::backward::<N, INPUTS, OUTPUTS>(
+        columns,
         &c.x,
         &c.delta,
-        &mut grad,
+        grad_columns,
+        grad_biases,
         Some(into_inputs),
         &mut sat,
     );
@@ -140,7 +144,8 @@ fn a_single_output_layer_takes_its_row_path_with_the_same_bits() {
     params[INPUTS] = bias;
     let mut sat = Saturations::default();
     let mut z = [<Q16_16 as Precision>::Act::ZERO; 1];
-    dense::forward::<Q16_16, 1>(&params, &c.x, &mut z, &mut sat);
+    let (columns, biases, _) = dense::split_layer::<_, INPUTS, 1>(&params).unwrap();
+    dense::forward::<Q16_16, INPUTS, 1>(columns, biases, &c.x, &mut z, &mut sat);
     let plain = row
         .iter()
         .zip(&c.x)

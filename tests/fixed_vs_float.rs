@@ -122,7 +122,7 @@ fn cml_step_tracks_f64(activation: Activation, min_cosine: f64, check_weights: b
         let report_q = fixed_cml.estimate(&theta_q, &task_q, &mut ws_q).unwrap();
         let report_f = float_cml.estimate(&theta_f, &task_f, &mut ws_f).unwrap();
         assert_eq!(report_q.saturations, Saturations(0));
-        let mse_error = (report_q.query_mse.to_f64() / report_f.query_mse - 1.0).abs();
+        let mse_error = (report_q.query_loss.to_f64() / report_f.query_loss - 1.0).abs();
         assert!(
             mse_error <= 0.01,
             "query MSE off by {:.3} %",

@@ -64,7 +64,7 @@ fn hessian_matches_finite_differences_of_the_gradient_and_is_symmetric() {
     let (_, support, _) = task::<f64>(21);
     let phi = omega(5, 8, SMALL_P);
     let lambda = vec![0.3; SMALL_P];
-    let h = hessian(&model, &phi, &lambda, &support).unwrap();
+    let h = hessian(&model, &SquaredError, &phi, &lambda, &support).unwrap();
     let step = 1e-6;
     let mut worst: f64 = 0.0;
     for k in 0..SMALL_P {
@@ -72,8 +72,8 @@ fn hessian_matches_finite_differences_of_the_gradient_and_is_symmetric() {
         up[k] += step;
         down[k] -= step;
         let (gu, gd) = (
-            loss_gradient(&model, &up, &support),
-            loss_gradient(&model, &down, &support),
+            loss_gradient(&model, &SquaredError, &up, &support),
+            loss_gradient(&model, &SquaredError, &down, &support),
         );
         for i in 0..SMALL_P {
             let fd = (gu[i] - gd[i]) / (2.0 * step) + if i == k { lambda[k] } else { 0.0 };
@@ -98,11 +98,11 @@ fn hessian_vector_product_is_the_hessian_times_the_vector() {
     let phi = omega(6, 8, SMALL_P);
     let lambda: Vec<f64> = (0..SMALL_P).map(|i| 0.1 + 0.01 * i as f64).collect();
     let v: Vec<f64> = omega(7, 8, SMALL_P);
-    let hv = hessian_vector_product(&model, &phi, &lambda, &support, &v).unwrap();
-    let h = hessian(&model, &phi, &lambda, &support).unwrap();
+    let hv = hessian_vector_product(&model, &SquaredError, &phi, &lambda, &support, &v).unwrap();
+    let h = hessian(&model, &SquaredError, &phi, &lambda, &support).unwrap();
     let dense = &h * nalgebra::DVector::from_column_slice(&v);
     assert!(relative_error(&hv, dense.as_slice()) < 1e-12);
-    assert!(hessian_vector_product(&model, &phi, &lambda, &support, &v[1..]).is_err());
+    assert!(hessian_vector_product(&model, &SquaredError, &phi, &lambda, &support, &v[1..]).is_err());
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn implicit_gradient_of_the_linear_model_equals_the_ridge_closed_form() {
     let (omega, lambda) = ([0.2, -0.4, 0.1], [0.5, 1.5, 0.8]);
     let ridge = Ridge::new(&support, &query, &omega, &lambda).unwrap();
     let phi_star = ridge.phi_star(0.0).unwrap();
-    let via_hessian = implicit_gradient(&Linear::<2>, &phi_star, &omega, &lambda, &support, &query)
+    let via_hessian = implicit_gradient(&Linear::<2>::default(), &SquaredError, &phi_star, &omega, &lambda, &support, &query)
         .unwrap()
         .concat();
     let closed = ridge.gradient().unwrap().concat();
@@ -164,7 +164,8 @@ fn exact<A: Scalar>(seed: u64, omega: &[f64], lambda: f64) -> Gradient {
         newton_steps: 0,
     };
     let solved = solve_inner(
-        &model, omega, omega, &lambda, &support, &query, 0.0, &settings,
+        &model,
+        &SquaredError, omega, omega, &lambda, &support, &query, 0.0, &settings,
     )
     .unwrap();
     assert!(
@@ -172,7 +173,7 @@ fn exact<A: Scalar>(seed: u64, omega: &[f64], lambda: f64) -> Gradient {
         "reference not converged: ‖∇L_in‖ = {:e}",
         solved.grad_norm
     );
-    implicit_gradient(&model, &solved.phi, omega, &lambda, &support, &query).unwrap()
+    implicit_gradient(&model, &SquaredError, &solved.phi, omega, &lambda, &support, &query).unwrap()
 }
 
 fn check<N: Precision>(threshold: f64) {

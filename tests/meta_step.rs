@@ -27,7 +27,7 @@ fn meta_objective<N: Precision>(
         .iter()
         .map(|task| {
             cml.adapt(theta, task, None, &mut phi, &mut grad).unwrap();
-            cml.query_mse(&phi, task, &mut sat).to_f64()
+            cml.query_loss(&phi, task, &mut sat).to_f64()
         })
         .sum();
     total / heldout.len() as f64

@@ -67,7 +67,7 @@ impl Problem {
             estimator,
             ..Config::default()
         };
-        let cml = Cml::<f64, _, P>::new(Linear::<D>, config).unwrap();
+        let cml = Cml::<f64, _, P>::new(Linear::<D>::default(), config).unwrap();
         let theta = ComplexSynapse::<f64, P>::new(self.omega, self.lambda).unwrap();
         let mut ws = Workspace::new();
         cml.estimate(&theta, &self.task, &mut ws).unwrap();

@@ -52,7 +52,7 @@ fn adapted_mse<N: Precision>(bytes: &[u8], k: usize, index: usize) -> f64 {
     let mut grad = Box::new([<N::Param as Scalar>::ZERO; P]);
     cml.adapt(&theta, &task, None, &mut phi, &mut grad).unwrap();
     let mut sat = Saturations::default();
-    cml.query_mse(&phi, &task, &mut sat).to_f64()
+    cml.query_loss(&phi, &task, &mut sat).to_f64()
 }
 
 #[test]

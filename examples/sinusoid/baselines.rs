@@ -39,8 +39,9 @@ impl Method<f32> for FirstOrder<'_> {
         }
         w.grad.fill(0.0);
         let mut sat = Saturations::default();
-        nn::add_loss_gradient::<f32, _, 1>(
+        loss::add_loss_gradient::<f32, _, _, _, 1>(
             self.cml.model(),
+            self.cml.loss(),
             &w.phi[..],
             task.query(),
             1.0,
@@ -76,8 +77,7 @@ impl Method<f32> for Implicit<'_> {
             return false;
         }
         let model = *self.cml.model();
-        match implicit_gradient(
-            &model,
+        match implicit_gradient(&model, &SquaredError,
             &phi[..],
             &omega[..],
             &lambda[..],
@@ -110,14 +110,14 @@ impl Method<f32> for Maml {
         let mut trajectory = vec![omega.to_vec()];
         for _ in 0..self.steps {
             let phi = trajectory.last().expect("initial state");
-            let g = loss_gradient(&model, phi, task.support());
+            let g = loss_gradient(&model, &SquaredError, phi, task.support());
             trajectory.push(phi.iter().zip(&g).map(|(p, g)| p - self.lr * g).collect());
         }
         let end = trajectory.pop().expect("end state");
         // Reverse: v ← (I − lr·H(φ_t)) v from the query gradient at the end state.
-        let mut v = loss_gradient(&model, &end, task.query());
+        let mut v = loss_gradient(&model, &SquaredError, &end, task.query());
         for phi in trajectory.iter().rev() {
-            let Ok(hv) = hessian_vector_product(&model, phi, &zeros, task.support(), &v) else {
+            let Ok(hv) = hessian_vector_product(&model, &SquaredError, phi, &zeros, task.support(), &v) else {
                 return false;
             };
             for (v, hv) in v.iter_mut().zip(&hv) {

@@ -89,7 +89,7 @@ pub fn predict<N: Precision>(phi: &[N::Param; P], xs: &[f64]) -> Vec<f64> {
     xs.iter()
         .map(|&x| {
             let x = <N::Act as Scalar>::from_f64_saturating(x);
-            Model::<N>::forward(&model, phi, &[x], &mut buffers, &mut sat).to_f64()
+            Model::<N>::forward(&model, phi, &[x], &mut buffers, &mut sat)[0].to_f64()
         })
         .collect()
 }

@@ -366,7 +366,7 @@ impl<N: Precision> Method<N> for CmlMethod<'_, N> {
         let Ok(report) = self.cml.estimate(theta, &task, &mut worker.ws) else {
             return false;
         };
-        if report.query_mse.to_f64() > RUNAWAY_MSE {
+        if report.query_loss.to_f64() > RUNAWAY_MSE {
             return false;
         }
         let (g_omega, g_lambda) = worker.ws.meta_gradient();

@@ -1,6 +1,7 @@
 //! One problem in one number type: the library's CML estimate, and the `f64` reference.
 
 use super::problem::{ModelKind, Problem, MAX_QUERY, MAX_SUPPORT};
+use tinycml::SquaredError;
 use tinycml::reference::{self, ridge::Ridge, Dual, InnerSolve};
 use tinycml::{
     Cml, ComplexSynapse, Config, Learn, Model, Precision, Scalar, Shot, Task, Workspace,
@@ -134,6 +135,7 @@ pub fn run<N: Precision, M: AnyModel + Model<N>, const D: usize, const P: usize>
             };
             let solved = reference::solve_inner(
                 &model,
+                &SquaredError,
                 &problem.omega,
                 &problem.omega,
                 &problem.lambda,
@@ -143,8 +145,7 @@ pub fn run<N: Precision, M: AnyModel + Model<N>, const D: usize, const P: usize>
                 &settings,
             )
             .map_err(|e| format!("reference: {e}"))?;
-            let gradient = reference::implicit_gradient(
-                &model,
+            let gradient = reference::implicit_gradient(&model, &SquaredError,
                 &solved.phi,
                 &problem.omega,
                 &problem.lambda,
@@ -158,7 +159,7 @@ pub fn run<N: Precision, M: AnyModel + Model<N>, const D: usize, const P: usize>
     Ok(Outcome {
         cml: estimate,
         exact,
-        outer_loss: reference::data_loss(&model, &phi_free, &query),
+        outer_loss: reference::data_loss(&model, &SquaredError, &phi_free, &query),
         phi_free,
         saturations: report.saturations.0,
         reference_grad_norm,

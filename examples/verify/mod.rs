@@ -45,14 +45,14 @@ fn mlp<const IN: usize, const H: usize, const P: usize>(
 
 fn dispatch(problem: &Problem) -> Result<Outcome, String> {
     match (problem.model, problem.inputs) {
-        (ModelKind::Linear, 1) => by_scalar::<_, 1, 2>(Linear::<1>, problem),
-        (ModelKind::Linear, 2) => by_scalar::<_, 2, 3>(Linear::<2>, problem),
-        (ModelKind::Linear, 3) => by_scalar::<_, 3, 4>(Linear::<3>, problem),
-        (ModelKind::Linear, 4) => by_scalar::<_, 4, 5>(Linear::<4>, problem),
-        (ModelKind::Linear, 5) => by_scalar::<_, 5, 6>(Linear::<5>, problem),
-        (ModelKind::Linear, 6) => by_scalar::<_, 6, 7>(Linear::<6>, problem),
-        (ModelKind::Linear, 7) => by_scalar::<_, 7, 8>(Linear::<7>, problem),
-        (ModelKind::Linear, 8) => by_scalar::<_, 8, 9>(Linear::<8>, problem),
+        (ModelKind::Linear, 1) => by_scalar::<_, 1, 2>(Linear::<1>::default(), problem),
+        (ModelKind::Linear, 2) => by_scalar::<_, 2, 3>(Linear::<2>::default(), problem),
+        (ModelKind::Linear, 3) => by_scalar::<_, 3, 4>(Linear::<3>::default(), problem),
+        (ModelKind::Linear, 4) => by_scalar::<_, 4, 5>(Linear::<4>::default(), problem),
+        (ModelKind::Linear, 5) => by_scalar::<_, 5, 6>(Linear::<5>::default(), problem),
+        (ModelKind::Linear, 6) => by_scalar::<_, 6, 7>(Linear::<6>::default(), problem),
+        (ModelKind::Linear, 7) => by_scalar::<_, 7, 8>(Linear::<7>::default(), problem),
+        (ModelKind::Linear, 8) => by_scalar::<_, 8, 9>(Linear::<8>::default(), problem),
         (ModelKind::Mlp { hidden, activation }, inputs) => match (inputs, hidden) {
             (1, 40) => mlp::<1, 40, { Mlp::<1, 40, 40>::PARAMS }>(activation, problem),
             (1, 16) => mlp::<1, 16, { Mlp::<1, 16, 16>::PARAMS }>(activation, problem),

@@ -28,40 +28,49 @@ pub const fn dense_params(inputs: usize, outputs: usize) -> usize {
     outputs * (inputs + 1)
 }
 
-/// Splits a layer's parameters into its `inputs` weight columns and its biases.
+/// Splits the front of a flat parameter (or gradient) vector into one layer's `INPUTS` weight
+/// columns and its biases, and returns the rest. `None` when `params` is too short, which the
+/// callers' types rule out: every public entry point holds exactly `P = PARAMS` values.
 #[inline(always)]
-fn layer<T, const OUTPUTS: usize>(params: &[T], inputs: usize) -> (&[[T; OUTPUTS]], &[T; OUTPUTS]) {
-    let (columns, _) = params[..dense_params(inputs, OUTPUTS)].as_chunks::<OUTPUTS>();
-    let (columns, biases) = columns.split_at(inputs);
-    (columns, &biases[0])
+pub fn split_layer<T, const INPUTS: usize, const OUTPUTS: usize>(
+    params: &[T],
+) -> Option<(&[[T; OUTPUTS]; INPUTS], &[T; OUTPUTS], &[T])> {
+    let (layer, rest) = params.split_at_checked(dense_params(INPUTS, OUTPUTS))?;
+    let (columns, _) = layer.as_chunks::<OUTPUTS>();
+    let (columns, biases) = columns.split_first_chunk::<INPUTS>()?;
+    Some((columns, biases.first()?, rest))
 }
 
-/// [`layer`] for a gradient being written.
+/// [`split_layer`] for a gradient being written.
 #[inline(always)]
-fn layer_mut<T, const OUTPUTS: usize>(
+pub fn split_layer_mut<T, const INPUTS: usize, const OUTPUTS: usize>(
     params: &mut [T],
-    inputs: usize,
-) -> (&mut [[T; OUTPUTS]], &mut [T; OUTPUTS]) {
-    let (columns, _) = params[..dense_params(inputs, OUTPUTS)].as_chunks_mut::<OUTPUTS>();
-    let (columns, biases) = columns.split_at_mut(inputs);
-    (columns, &mut biases[0])
+) -> Option<(&mut [[T; OUTPUTS]; INPUTS], &mut [T; OUTPUTS], &mut [T])> {
+    let (layer, rest) = params.split_at_mut_checked(dense_params(INPUTS, OUTPUTS))?;
+    let (columns, _) = layer.as_chunks_mut::<OUTPUTS>();
+    let (columns, biases) = columns.split_first_chunk_mut::<INPUTS>()?;
+    Some((columns, biases.first_mut()?, rest))
 }
 
-/// `z_i = b_i + Σ_j W_ij x_j`; `params` holds `W` (column-major) then `b`.
+/// `z_i = b_i + Σ_j W_ij x_j` for one layer: `columns[j]` is `W[:, j]`.
 #[inline]
-pub fn forward<N: Precision, const OUTPUTS: usize>(
-    params: &[N::Param],
-    x: &[N::Act],
+pub fn forward<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
+    columns: &[[N::Param; OUTPUTS]; INPUTS],
+    biases: &[N::Param; OUTPUTS],
+    x: &[N::Act; INPUTS],
     z: &mut [N::Act; OUTPUTS],
     sat: &mut Saturations,
 ) {
-    let (columns, biases) = layer::<N::Param, OUTPUTS>(params, x.len());
     if OUTPUTS == 1 {
         // A single output's weights are one contiguous row: one dot product.
         let mut lanes = [N::acc_from(N::Param::ZERO); LANES];
         accumulate_lanes(&mut lanes, columns.as_flattened(), x, N::mac);
-        let sum = N::acc_add(N::acc_from(biases[0]), lane_total(lanes, N::acc_add));
-        z[0] = N::acc_to_act(sum, sat);
+        for (z_i, &b) in z.iter_mut().zip(biases) {
+            *z_i = N::acc_to_act(
+                N::acc_add(N::acc_from(b), lane_total(lanes, N::acc_add)),
+                sat,
+            );
+        }
         return;
     }
     let mut sums = biases.map(N::acc_from);
@@ -81,9 +90,9 @@ pub fn forward<N: Precision, const OUTPUTS: usize>(
 
 /// Where [`backward`] writes the errors at a layer's inputs, and the activation that produced
 /// those inputs (the errors come out already multiplied by its derivative).
-pub struct InputErrors<'a, N: Precision> {
+pub struct InputErrors<'a, N: Precision, const INPUTS: usize> {
     /// `δ_in`, one per input.
-    pub errors: &'a mut [N::Param],
+    pub errors: &'a mut [N::Param; INPUTS],
     /// The activation whose outputs are this layer's inputs.
     pub activation: Activation,
 }
@@ -91,23 +100,23 @@ pub struct InputErrors<'a, N: Precision> {
 /// Adds `δ_i x_j` to the weight gradient and `δ_i` to the bias gradient, and, when asked,
 /// writes the error at each input, `δ_in_j = σ'(z_j) · Σ_i W_ij δ_i`.
 #[inline]
-pub fn backward<N: Precision, const OUTPUTS: usize>(
-    params: &[N::Param],
-    x: &[N::Act],
+pub fn backward<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
+    columns: &[[N::Param; OUTPUTS]; INPUTS],
+    x: &[N::Act; INPUTS],
     delta: &[N::Param; OUTPUTS],
-    grad: &mut [N::Param],
-    input_errors: Option<InputErrors<'_, N>>,
+    grad_columns: &mut [[N::Param; OUTPUTS]; INPUTS],
+    grad_biases: &mut [N::Param; OUTPUTS],
+    input_errors: Option<InputErrors<'_, N, INPUTS>>,
     sat: &mut Saturations,
 ) {
-    let (grad_columns, grad_biases) = layer_mut::<N::Param, OUTPUTS>(grad, x.len());
     for (g_b, &d_i) in grad_biases.iter_mut().zip(delta) {
         *g_b = g_b.add(d_i);
     }
-    let (columns, _) = layer::<N::Param, OUTPUTS>(params, x.len());
     if OUTPUTS == 1 {
         // A single output's weights and their gradient are one contiguous row each.
         let (row, grad_row) = (columns.as_flattened(), grad_columns.as_flattened_mut());
-        return backward_one_output::<N>(row, x, delta[0], grad_row, input_errors, sat);
+        let d = delta.first().copied().unwrap_or(N::Param::ZERO);
+        return backward_one_output::<N, INPUTS>(row, x, d, grad_row, input_errors, sat);
     }
     for (column, &x_j) in grad_columns
         .iter_mut()
@@ -119,7 +128,7 @@ pub fn backward<N: Precision, const OUTPUTS: usize>(
         }
     }
     if let Some(input_errors) = input_errors {
-        write_input_errors::<N, OUTPUTS>(columns, x, delta, input_errors, sat);
+        write_input_errors::<N, INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat);
     }
 }
 
@@ -132,11 +141,11 @@ const ERROR_BLOCK: usize = 8;
 /// added up: with the two apart, the compiler keeps the first loop in whole vector registers,
 /// where adding up inside the same loop makes it split them.
 #[inline(always)]
-fn write_input_errors<N: Precision, const OUTPUTS: usize>(
-    columns: &[[N::Param; OUTPUTS]],
-    x: &[N::Act],
+fn write_input_errors<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
+    columns: &[[N::Param; OUTPUTS]; INPUTS],
+    x: &[N::Act; INPUTS],
     delta: &[N::Param; OUTPUTS],
-    InputErrors { errors, activation }: InputErrors<'_, N>,
+    InputErrors { errors, activation }: InputErrors<'_, N, INPUTS>,
     sat: &mut Saturations,
 ) {
     let blocks = errors
@@ -163,12 +172,12 @@ fn write_input_errors<N: Precision, const OUTPUTS: usize>(
 
 /// [`backward`] for a layer with one output, whose weights `row` are contiguous.
 #[inline(always)]
-fn backward_one_output<N: Precision>(
+fn backward_one_output<N: Precision, const INPUTS: usize>(
     row: &[N::Param],
-    x: &[N::Act],
+    x: &[N::Act; INPUTS],
     delta: N::Param,
     grad_row: &mut [N::Param],
-    input_errors: Option<InputErrors<'_, N>>,
+    input_errors: Option<InputErrors<'_, N, INPUTS>>,
     sat: &mut Saturations,
 ) {
     for (g, &x_j) in grad_row.iter_mut().zip(x) {

@@ -1,24 +1,35 @@
-//! Networks: models with compile-time widths, parameters in one flat array.
+//! Networks: dense layers with compile-time widths, parameters in one flat array.
 //!
-//! A [`Model`] knows its parameter count, runs a forward pass into caller-provided buffers and
-//! a backward pass that adds `∂/∂params` of a scaled squared error into a gradient buffer.
-//! Every meta-state (ω, λ, φ, gradients, optimiser moments) has the same flat shape, so the
-//! complex-synapse rule is one elementwise loop over it.
+//! A [`Model`] knows its sizes, runs a forward pass into caller-provided buffers, and a
+//! backward pass that adds `∂ℓ/∂params` into a gradient buffer once a loss has written
+//! `∂ℓ/∂outputs` (see [`crate::loss`]). Every meta-state (ω, λ, φ, gradients, optimiser
+//! moments) has the same flat shape, so the complex-synapse rule is one elementwise loop.
 //!
-//! Losses follow the project's conventions: the data loss on a set is
-//! `(1/|D|) Σ ½ (f(x) − y)²`, and the reported MSE is `(1/|D|) Σ (f(x) − y)²`.
+//! [`Network`] is the model: any depth (1 to [`MAX_LAYERS`] layers), any widths, any number
+//! of outputs, an activation per layer; [`Mlp`] and [`Linear`] are two of its shapes. The
+//! layout of the flat vector is documented in [`network`].
 
 pub mod dense;
-mod linear;
-mod mlp;
+pub mod network;
 
-pub use linear::Linear;
-pub use mlp::{Mlp, MlpBuffers};
+pub use network::{End, Layer, Layers, Network, Stack};
 
 use crate::num::{Precision, Saturations, Scalar};
-use crate::task::Shot;
 
-/// The hidden-layer nonlinearity.
+/// `IN-H1-H2-1`: two hidden layers with one activation, one linear output (the sinusoid
+/// model is `Mlp<1, 40, 40>`, 1,761 parameters).
+pub type Mlp<const IN: usize, const H1: usize, const H2: usize> =
+    Network<IN, Layer<H1, Layer<H2, Layer<1>>>>;
+
+/// `f(x) = w·x + b` with `D` inputs, parameters `[w_1, …, w_D, b]`: with the complex synapse,
+/// ridge regression towards ω, whose meta-gradients have a closed form. Build it with
+/// `Linear::<D>::default()`.
+pub type Linear<const D: usize> = Network<D, Layer<1>>;
+
+/// Most layers a [`Shape`] (and so an export) describes.
+pub const MAX_LAYERS: usize = 8;
+
+/// A layer's nonlinearity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Activation {
@@ -26,6 +37,8 @@ pub enum Activation {
     Relu,
     /// `tanh(z)` (fixed point: a tabulated approximation, see [`crate::num::tanh`]).
     Tanh,
+    /// `z`: a linear layer (the usual output layer; logits for the classification losses).
+    Identity,
 }
 
 impl Activation {
@@ -35,6 +48,7 @@ impl Activation {
         match self {
             Activation::Relu => z.max(A::ZERO),
             Activation::Tanh => z.tanh(),
+            Activation::Identity => z,
         }
     }
 
@@ -44,7 +58,7 @@ impl Activation {
     pub fn blocks<A: Scalar>(self, h: A) -> bool {
         match self {
             Activation::Relu => h <= A::ZERO,
-            Activation::Tanh => false,
+            Activation::Tanh | Activation::Identity => false,
         }
     }
 
@@ -58,112 +72,120 @@ impl Activation {
     ) -> N::Param {
         match self {
             Activation::Relu if self.blocks(h) => N::Param::ZERO,
-            Activation::Relu => delta,
+            Activation::Relu | Activation::Identity => delta,
             Activation::Tanh => N::mul_param_act(delta, N::Act::ONE.sub(h.mul(h)), sat),
         }
     }
 }
 
-/// The architecture of a model, as recorded in an exported meta-state.
+/// One layer of a [`Shape`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Shape {
-    /// [`Linear`] with this many inputs.
-    Linear {
-        /// Inputs.
-        inputs: u16,
-    },
-    /// [`Mlp`] `inputs-hidden1-hidden2-1`.
-    Mlp {
-        /// Inputs.
-        inputs: u16,
-        /// First hidden width.
-        hidden1: u16,
-        /// Second hidden width.
-        hidden2: u16,
-        /// Hidden nonlinearity.
-        activation: Activation,
-    },
+pub struct LayerShape {
+    /// The layer's outputs.
+    pub outputs: u16,
+    /// Its activation.
+    pub activation: Activation,
 }
 
-/// A network with a scalar output and a flat parameter vector.
+/// The architecture of a model, as recorded in an exported meta-state: the input width and
+/// each layer's width and activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Shape {
+    /// Inputs.
+    pub inputs: u16,
+    depth: u8,
+    layers: [LayerShape; MAX_LAYERS],
+}
+
+impl Shape {
+    /// A shape with `inputs` inputs and no layers yet.
+    pub const fn new(inputs: u16) -> Self {
+        Self {
+            inputs,
+            depth: 0,
+            layers: [LayerShape {
+                outputs: 0,
+                activation: Activation::Identity,
+            }; MAX_LAYERS],
+        }
+    }
+
+    /// Appends a layer; beyond [`MAX_LAYERS`] it is dropped and [`Shape::is_complete`] says so.
+    pub fn push(&mut self, layer: LayerShape) {
+        if let Some(slot) = self.layers.get_mut(self.depth as usize) {
+            *slot = layer;
+        }
+        self.depth = self.depth.saturating_add(1);
+    }
+
+    /// The layers, first to last.
+    pub fn layers(&self) -> &[LayerShape] {
+        self.layers
+            .get(..self.depth as usize)
+            .unwrap_or(&self.layers)
+    }
+
+    /// False when more than [`MAX_LAYERS`] layers were pushed.
+    pub fn is_complete(&self) -> bool {
+        self.depth as usize <= MAX_LAYERS
+    }
+
+    /// Outputs of the last layer (the inputs for a shape without layers).
+    pub fn outputs(&self) -> u16 {
+        self.layers().last().map_or(self.inputs, |l| l.outputs)
+    }
+
+    /// The parameter count `Σ outputs · (inputs + 1)`.
+    pub fn params(&self) -> usize {
+        let mut inputs = self.inputs as usize;
+        let mut total = 0;
+        for layer in self.layers() {
+            total += layer.outputs as usize * (inputs + 1);
+            inputs = layer.outputs as usize;
+        }
+        total
+    }
+}
+
+/// A network with a flat parameter vector, in precision `N`.
 pub trait Model<N: Precision> {
     /// Inputs per shot.
     const INPUTS: usize;
+    /// Outputs per shot.
+    const OUTPUTS: usize;
     /// Length of the flat parameter vector.
     const PARAMS: usize;
+    /// The outputs of one forward pass, `[N::Act; OUTPUTS]`.
+    type Output: Copy + core::fmt::Debug + AsRef<[N::Act]> + AsMut<[N::Act]>;
     /// Per-shot scratch the forward pass fills and the backward pass reads.
     type Buffers: Default;
 
     /// The architecture, for export and for checking an import against this model.
     fn shape(&self) -> Shape;
 
-    /// `f(x)`, keeping what the backward pass needs in `buffers`.
-    fn forward(
+    /// `f(x)`, keeping what the backward pass needs in `buffers`. A shot of another width
+    /// than [`Model::INPUTS`] does not compile; `params` holds [`Model::PARAMS`] values.
+    fn forward<const D: usize>(
         &self,
         params: &[N::Param],
-        x: &[N::Act],
+        x: &[N::Act; D],
         buffers: &mut Self::Buffers,
         sat: &mut Saturations,
-    ) -> N::Act;
+    ) -> Self::Output;
 
-    /// Adds `d_out · ∂f(x)/∂params` to `grad`, using `buffers` from the forward pass on `x`.
-    fn backward(
+    /// Where a loss writes `∂ℓ/∂outputs` for [`Model::backward`] to read.
+    fn output_errors(buffers: &mut Self::Buffers) -> &mut [N::Param];
+
+    /// Adds `∂ℓ/∂params` to `grad`, from the forward pass on `x` and the errors a loss wrote
+    /// into [`Model::output_errors`].
+    fn backward<const D: usize>(
         &self,
         params: &[N::Param],
-        x: &[N::Act],
+        x: &[N::Act; D],
         buffers: &mut Self::Buffers,
-        d_out: N::Param,
         grad: &mut [N::Param],
         sat: &mut Saturations,
     );
-}
-
-/// Adds `weight · ∇ (1/|D|) Σ ½ (f(x) − y)²` over `shots` to `grad`.
-pub fn add_loss_gradient<N: Precision, M: Model<N>, const D: usize>(
-    model: &M,
-    params: &[N::Param],
-    shots: &[Shot<N::Act, D>],
-    weight: N::Param,
-    grad: &mut [N::Param],
-    sat: &mut Saturations,
-) {
-    if shots.is_empty() {
-        return;
-    }
-    let per_shot = weight.div_count(shots.len() as u32);
-    let mut buffers = M::Buffers::default();
-    for shot in shots {
-        let prediction = model.forward(params, &shot.x, &mut buffers, sat);
-        let error = N::act_to_param(prediction.sub(shot.y), sat);
-        model.backward(
-            params,
-            &shot.x,
-            &mut buffers,
-            error.mul(per_shot),
-            grad,
-            sat,
-        );
-    }
-}
-
-/// Mean squared error `(1/|D|) Σ (f(x) − y)²` over `shots` (no ½), accumulated wide.
-pub fn mse<N: Precision, M: Model<N>, const D: usize>(
-    model: &M,
-    params: &[N::Param],
-    shots: &[Shot<N::Act, D>],
-    sat: &mut Saturations,
-) -> N::Act {
-    if shots.is_empty() {
-        return N::Act::ZERO;
-    }
-    let mut buffers = M::Buffers::default();
-    let mut sum = N::Act::wide_zero();
-    for shot in shots {
-        let error = model
-            .forward(params, &shot.x, &mut buffers, sat)
-            .sub(shot.y);
-        sum = N::Act::wide_mac(sum, error, error);
-    }
-    N::Act::from_wide(sum, sat).div_count(shots.len() as u32)
 }

@@ -24,9 +24,11 @@ pub mod ridge;
 
 pub use dual::Dual;
 
-use crate::nn::{add_loss_gradient, Model};
+use crate::loss::{add_loss_gradient, mean_loss, Loss};
+use crate::nn::Model;
 use crate::num::{Saturations, Scalar};
-use crate::task::Shot;
+use crate::task::{Shot, Target};
+use core::convert::Infallible;
 use nalgebra::{DMatrix, DVector};
 use std::fmt;
 
@@ -84,6 +86,12 @@ impl Gradient {
     }
 }
 
+/// A loss the reference can differentiate twice: the same loss in `f64` and in [`Dual`]
+/// numbers, for targets `T` (implemented for every loss of [`crate::loss`]).
+pub trait ReferenceLoss<T: Target<f64>>: Loss<f64, T> + Loss<Dual, T::Map<Dual>> {}
+
+impl<T: Target<f64>, L: Loss<f64, T> + Loss<Dual, T::Map<Dual>>> ReferenceLoss<T> for L {}
+
 /// Cosine similarity `a·b / (‖a‖‖b‖)` (0 when either vector is zero).
 pub fn cosine(a: &[f64], b: &[f64]) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
@@ -120,46 +128,42 @@ fn check_len(what: &'static str, v: &[f64], expected: usize) -> Result<(), Refer
     Ok(())
 }
 
-fn to_dual<const D: usize>(shots: &[Shot<f64, D>]) -> Vec<Shot<Dual, D>> {
+fn to_dual<T: Target<f64>, const D: usize>(
+    shots: &[Shot<f64, D, T>],
+) -> Vec<Shot<Dual, D, T::Map<Dual>>> {
     shots
         .iter()
         .map(|s| Shot {
             x: s.x.map(Dual::constant),
-            y: Dual::constant(s.y),
+            y: s.y
+                .try_map(|v| Ok::<_, Infallible>(Dual::constant(v)))
+                .unwrap_or_else(|never| match never {}),
         })
         .collect()
 }
 
-/// The data loss `(1/|D|) Σ ½ (f(x) − y)²` of weights `phi` on `shots` (0 for no shots).
-pub fn data_loss<M: Model<f64>, const D: usize>(
+/// The data loss `ℓ(φ; D)`, the mean of the loss over `shots` in the project's conventions
+/// (`½ (f(x) − y)²` for squared error; 0 for no shots).
+pub fn data_loss<M: Model<f64>, L: Loss<f64, T>, T, const D: usize>(
     model: &M,
+    loss: &L,
     phi: &[f64],
-    shots: &[Shot<f64, D>],
+    shots: &[Shot<f64, D, T>],
 ) -> f64 {
-    if shots.is_empty() {
-        return 0.0;
-    }
-    let mut buffers = M::Buffers::default();
     let mut sat = Saturations::default();
-    let total: f64 = shots
-        .iter()
-        .map(|s| {
-            let e = model.forward(phi, &s.x, &mut buffers, &mut sat) - s.y;
-            0.5 * e * e
-        })
-        .sum();
-    total / shots.len() as f64
+    mean_loss(model, loss, phi, shots, &mut sat) / loss.objective_divisor() as f64
 }
 
 /// `∇F(φ)` for `F = ℓ(φ; S) + β ℓ(φ; Q) + ½ Σ λ_i (φ_i − ω_i)²` (β = 0: `∇L_in`).
 #[allow(clippy::too_many_arguments)]
-pub fn augmented_gradient<M: Model<f64>, const D: usize>(
+pub fn augmented_gradient<M: Model<f64>, L: Loss<f64, T>, T, const D: usize>(
     model: &M,
+    loss: &L,
     phi: &[f64],
     omega: &[f64],
     lambda: &[f64],
-    support: &[Shot<f64, D>],
-    query: &[Shot<f64, D>],
+    support: &[Shot<f64, D, T>],
+    query: &[Shot<f64, D, T>],
     beta: f64,
 ) -> Vec<f64> {
     let mut sat = Saturations::default();
@@ -169,32 +173,34 @@ pub fn augmented_gradient<M: Model<f64>, const D: usize>(
         .zip(lambda)
         .map(|((p, w), l)| l * (p - w))
         .collect();
-    add_loss_gradient(model, phi, support, 1.0, &mut grad, &mut sat);
+    add_loss_gradient(model, loss, phi, support, 1.0, &mut grad, &mut sat);
     if beta != 0.0 {
-        add_loss_gradient(model, phi, query, beta, &mut grad, &mut sat);
+        add_loss_gradient(model, loss, phi, query, beta, &mut grad, &mut sat);
     }
     grad
 }
 
 /// `∇ℓ(φ; shots)` alone (e.g. `∇φ L_out` with the query shots).
-pub fn loss_gradient<M: Model<f64>, const D: usize>(
+pub fn loss_gradient<M: Model<f64>, L: Loss<f64, T>, T, const D: usize>(
     model: &M,
+    loss: &L,
     phi: &[f64],
-    shots: &[Shot<f64, D>],
+    shots: &[Shot<f64, D, T>],
 ) -> Vec<f64> {
     let mut sat = Saturations::default();
     let mut grad = vec![0.0; phi.len()];
-    add_loss_gradient(model, phi, shots, 1.0, &mut grad, &mut sat);
+    add_loss_gradient(model, loss, phi, shots, 1.0, &mut grad, &mut sat);
     grad
 }
 
 /// `∇²[ℓ(φ;S) + β ℓ(φ;Q)] · v` from one dual-number gradient pass at `φ + ε v`.
 #[allow(clippy::too_many_arguments)]
-fn curvature_times<M: Model<Dual>, const D: usize>(
+fn curvature_times<M: Model<Dual>, L: Loss<Dual, T>, T, const D: usize>(
     model: &M,
+    loss: &L,
     phi: &[f64],
-    support: &[Shot<Dual, D>],
-    query: &[Shot<Dual, D>],
+    support: &[Shot<Dual, D, T>],
+    query: &[Shot<Dual, D, T>],
     beta: f64,
     v: &[f64],
     scratch: &mut [Dual],
@@ -203,10 +209,11 @@ fn curvature_times<M: Model<Dual>, const D: usize>(
     let params: Vec<Dual> = phi.iter().zip(v).map(|(&p, &d)| Dual::new(p, d)).collect();
     let mut sat = Saturations::default();
     scratch.fill(Dual::ZERO);
-    add_loss_gradient(model, &params, support, Dual::ONE, scratch, &mut sat);
+    add_loss_gradient(model, loss, &params, support, Dual::ONE, scratch, &mut sat);
     if beta != 0.0 {
         add_loss_gradient(
             model,
+            loss,
             &params,
             query,
             Dual::constant(beta),
@@ -220,12 +227,13 @@ fn curvature_times<M: Model<Dual>, const D: usize>(
 }
 
 /// The Hessian of `F = ℓ(φ;S) + β ℓ(φ;Q) + ½ Σ λ_i (φ_i − ω_i)²`, column by column.
-fn augmented_hessian<M: Model<Dual>, const D: usize>(
+fn augmented_hessian<M: Model<Dual>, L: ReferenceLoss<T>, T: Target<f64>, const D: usize>(
     model: &M,
+    loss: &L,
     phi: &[f64],
     lambda: &[f64],
-    support: &[Shot<f64, D>],
-    query: &[Shot<f64, D>],
+    support: &[Shot<f64, D, T>],
+    query: &[Shot<f64, D, T>],
     beta: f64,
 ) -> DMatrix<f64> {
     let p = phi.len();
@@ -239,6 +247,7 @@ fn augmented_hessian<M: Model<Dual>, const D: usize>(
         e[k] = 1.0;
         curvature_times(
             model,
+            loss,
             phi,
             &support,
             &query,
@@ -260,26 +269,41 @@ fn augmented_hessian<M: Model<Dual>, const D: usize>(
 ///
 /// Column `k` is the derivative part of the library's own back-propagation run in [`Dual`]
 /// numbers at `φ + ε e_k`: `P` gradient passes, exact up to rounding.
-pub fn hessian<M: Model<Dual>, const D: usize>(
+pub fn hessian<M: Model<Dual>, L: ReferenceLoss<T>, T: Target<f64>, const D: usize>(
     model: &M,
+    loss: &L,
     phi: &[f64],
     lambda: &[f64],
-    support: &[Shot<f64, D>],
+    support: &[Shot<f64, D, T>],
 ) -> Result<DMatrix<f64>, ReferenceError> {
     check_len("phi", phi, M::PARAMS)?;
     check_len("lambda", lambda, M::PARAMS)?;
-    Ok(augmented_hessian(model, phi, lambda, support, &[], 0.0))
+    Ok(augmented_hessian(
+        model,
+        loss,
+        phi,
+        lambda,
+        support,
+        &[],
+        0.0,
+    ))
 }
 
 /// `H·v` with `H = ∇²ℓ(φ; S) + diag(λ)` the Hessian of `L_in` at `phi`: one gradient pass in
 /// [`Dual`] numbers at `φ + ε v`, exact up to rounding and without forming `H`.
-pub fn hessian_vector_product<M: Model<Dual>, const D: usize>(
+pub fn hessian_vector_product<M, L, T, const D: usize>(
     model: &M,
+    loss: &L,
     phi: &[f64],
     lambda: &[f64],
-    support: &[Shot<f64, D>],
+    support: &[Shot<f64, D, T>],
     v: &[f64],
-) -> Result<Vec<f64>, ReferenceError> {
+) -> Result<Vec<f64>, ReferenceError>
+where
+    M: Model<Dual>,
+    L: ReferenceLoss<T>,
+    T: Target<f64>,
+{
     check_len("phi", phi, M::PARAMS)?;
     check_len("lambda", lambda, M::PARAMS)?;
     check_len("v", v, M::PARAMS)?;
@@ -287,6 +311,7 @@ pub fn hessian_vector_product<M: Model<Dual>, const D: usize>(
     let mut out = vec![0.0; phi.len()];
     curvature_times(
         model,
+        loss,
         phi,
         &to_dual(support),
         &[],
@@ -342,14 +367,20 @@ pub(crate) fn meta_gradient_from(
 ///
 /// with `H` from [`hessian`] and a dense solve. The result is only the gradient of the outer
 /// loss if `phi_star` really is a minimiser: check `‖∇L_in‖` (e.g. with [`solve_inner`]).
-pub fn implicit_gradient<M: Model<f64> + Model<Dual>, const D: usize>(
+pub fn implicit_gradient<M, L, T, const D: usize>(
     model: &M,
+    loss: &L,
     phi_star: &[f64],
     omega: &[f64],
     lambda: &[f64],
-    support: &[Shot<f64, D>],
-    query: &[Shot<f64, D>],
-) -> Result<Gradient, ReferenceError> {
+    support: &[Shot<f64, D, T>],
+    query: &[Shot<f64, D, T>],
+) -> Result<Gradient, ReferenceError>
+where
+    M: Model<f64> + Model<Dual>,
+    L: ReferenceLoss<T>,
+    T: Target<f64>,
+{
     let params = <M as Model<f64>>::PARAMS;
     check_len("phi", phi_star, params)?;
     check_len("omega", omega, params)?;
@@ -357,8 +388,8 @@ pub fn implicit_gradient<M: Model<f64> + Model<Dual>, const D: usize>(
     if query.is_empty() {
         return Err(ReferenceError::NoShots("query"));
     }
-    let h = hessian(model, phi_star, lambda, support)?;
-    let u = solve_symmetric(h, &loss_gradient(model, phi_star, query))?;
+    let h = hessian(model, loss, phi_star, lambda, support)?;
+    let u = solve_symmetric(h, &loss_gradient(model, loss, phi_star, query))?;
     Ok(meta_gradient_from(&u, phi_star, omega, lambda))
 }
 
@@ -393,16 +424,22 @@ pub struct InnerSolution {
 /// lands in the same basin), stopped at `‖∇F‖ ≤ tolerance`, then Newton polishing if asked.
 /// Check [`InnerSolution::grad_norm`]: the solve does not fail when it merely stops short.
 #[allow(clippy::too_many_arguments)]
-pub fn solve_inner<M: Model<f64> + Model<Dual>, const D: usize>(
+pub fn solve_inner<M, L, T, const D: usize>(
     model: &M,
+    loss: &L,
     phi0: &[f64],
     omega: &[f64],
     lambda: &[f64],
-    support: &[Shot<f64, D>],
-    query: &[Shot<f64, D>],
+    support: &[Shot<f64, D, T>],
+    query: &[Shot<f64, D, T>],
     beta: f64,
     settings: &InnerSolve,
-) -> Result<InnerSolution, ReferenceError> {
+) -> Result<InnerSolution, ReferenceError>
+where
+    M: Model<f64> + Model<Dual>,
+    L: ReferenceLoss<T>,
+    T: Target<f64>,
+{
     let params = <M as Model<f64>>::PARAMS;
     check_len("phi0", phi0, params)?;
     check_len("omega", omega, params)?;
@@ -411,7 +448,7 @@ pub fn solve_inner<M: Model<f64> + Model<Dual>, const D: usize>(
         return Err(ReferenceError::NotFinite("learning rate or beta"));
     }
     let gradient =
-        |phi: &[f64]| augmented_gradient(model, phi, omega, lambda, support, query, beta);
+        |phi: &[f64]| augmented_gradient(model, loss, phi, omega, lambda, support, query, beta);
     let mut phi = phi0.to_vec();
     let mut grad = gradient(&phi);
     let mut grad_norm = norm(&grad);
@@ -431,7 +468,7 @@ pub fn solve_inner<M: Model<f64> + Model<Dual>, const D: usize>(
         if grad_norm == 0.0 {
             break;
         }
-        let h = augmented_hessian(model, &phi, lambda, support, query, beta);
+        let h = augmented_hessian(model, loss, &phi, lambda, support, query, beta);
         let Ok(delta) = solve_symmetric(h, &grad) else {
             break;
         };

@@ -205,11 +205,11 @@ pub fn deploy<M: Model<Q16_16> + Copy, const P: usize, L: OutputPin>(
                 return false;
             }
         };
-        let before = cml.query_mse(prior.theta.omega(), &task, &mut sat);
+        let before = cml.query_loss(prior.theta.omega(), &task, &mut sat);
         let after = match cml.adapt(prior.theta, &task, None, phi, grad) {
             Ok(adapt_sat) => {
                 sat.0 = sat.0.saturating_add(adapt_sat.0);
-                cml.query_mse(phi, &task, &mut sat)
+                cml.query_loss(phi, &task, &mut sat)
             }
             Err(e) => {
                 console.error("deploy", e);
@@ -246,7 +246,7 @@ fn heldout_mse<M: Model<Q16_16> + Copy, const P: usize>(
         let task = TaskSource::<SHOTS, HELDOUT_QUERY>::next_task(&mut source)?;
         let adapt_sat = cml.adapt(theta, &task, None, phi, grad)?;
         sat.0 = sat.0.saturating_add(adapt_sat.0);
-        sum = sum.add(cml.query_mse(phi, &task, sat));
+        sum = sum.add(cml.query_loss(phi, &task, sat));
     }
     Ok(sum.div(Act::from_f64_saturating(tasks.max(1) as f64)))
 }

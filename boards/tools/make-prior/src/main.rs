@@ -38,7 +38,7 @@ fn train<const H: usize, const P: usize>(iterations: usize) -> Result<Vec<u8>, E
             let (_, task) = sinusoid::draw_task::<f32, 10, 10>(&mut rng, 10, 10)?;
             if let Ok(report) = cml.estimate(&theta, &task, &mut ws) {
                 batch.add(&ws);
-                recent = 0.99 * recent + 0.01 * report.query_mse as f64;
+                recent = 0.99 * recent + 0.01 * report.query_loss as f64;
             }
         }
         if batch.tasks() > 0 {
