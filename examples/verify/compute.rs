@@ -1,8 +1,8 @@
 //! One problem in one number type: the library's CML estimate, and the `f64` reference.
 
 use super::problem::{ModelKind, Problem, MAX_QUERY, MAX_SUPPORT};
-use tinycml::SquaredError;
 use tinycml::reference::{self, ridge::Ridge, Dual, InnerSolve};
+use tinycml::SquaredError;
 use tinycml::{
     Cml, ComplexSynapse, Config, Learn, Model, Precision, Scalar, Shot, Task, Workspace,
 };
@@ -145,7 +145,9 @@ pub fn run<N: Precision, M: AnyModel + Model<N>, const D: usize, const P: usize>
                 &settings,
             )
             .map_err(|e| format!("reference: {e}"))?;
-            let gradient = reference::implicit_gradient(&model, &SquaredError,
+            let gradient = reference::implicit_gradient(
+                &model,
+                &SquaredError,
                 &solved.phi,
                 &problem.omega,
                 &problem.lambda,
