@@ -202,6 +202,7 @@ pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
 /// count; [`Error::UnsupportedVersion`] for an intact export of a format version this library
 /// does not read; [`Error::OutOfRange`] when a value does not fit `N` or a λ is not positive;
 /// [`Error::InvalidConfig`] when the stored settings are not valid for `N`.
+#[allow(clippy::type_complexity)] // the rule and θ, as `decode` returns them
 pub fn decode_with_loss<N, M, L, const P: usize>(
     model: &M,
     loss: L,

@@ -32,6 +32,7 @@ pub const fn dense_params(inputs: usize, outputs: usize) -> usize {
 /// columns and its biases, and returns the rest. `None` when `params` is too short, which the
 /// callers' types rule out: every public entry point holds exactly `P = PARAMS` values.
 #[inline(always)]
+#[allow(clippy::type_complexity)] // the three parts of a layer, named by the doc comment
 pub fn split_layer<T, const INPUTS: usize, const OUTPUTS: usize>(
     params: &[T],
 ) -> Option<(&[[T; OUTPUTS]; INPUTS], &[T; OUTPUTS], &[T])> {
@@ -43,6 +44,7 @@ pub fn split_layer<T, const INPUTS: usize, const OUTPUTS: usize>(
 
 /// [`split_layer`] for a gradient being written.
 #[inline(always)]
+#[allow(clippy::type_complexity)]
 pub fn split_layer_mut<T, const INPUTS: usize, const OUTPUTS: usize>(
     params: &mut [T],
 ) -> Option<(&mut [[T; OUTPUTS]; INPUTS], &mut [T; OUTPUTS], &mut [T])> {
