@@ -23,7 +23,7 @@ pub trait Target<A: Scalar>: Copy + Debug + PartialEq {
     ) -> Result<Self::Map<B>, E>;
 }
 
-/// A class index `0..C`, for [`crate::loss::SoftmaxCrossEntropy`] over `C` outputs.
+/// A class index `0..C`, for `loss::SoftmaxCrossEntropy` over `C` outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Class(pub u16);
