@@ -38,6 +38,10 @@
 //! - [`inner`]: gradient descent on `L_in + β·L_out`, one function for every phase.
 //! - [`cml`], [`synapse`], [`optim`]: the rule, θ, and all-or-nothing meta-optimisers.
 //! - `reference` (feature `std`): closed forms and exact implicit gradients to check against.
+//! - `train` (feature `std`): the host meta-training driver. A user describes a task family
+//!   (`train::TaskSource`, a few lines); `train::train` meta-trains θ on it over threads,
+//!   validates on a stream of its own, keeps the best θ, drops diverging tasks and exports
+//!   the result for a device.
 //!
 //! ## Errors
 //!
@@ -46,7 +50,8 @@
 //!
 //! ## Features
 //!
-//! - `std`: the float reference (`reference`), host only.
+//! - `std`: the float reference (`reference`) and the meta-training driver (`train`), host
+//!   only.
 //! - `defmt`: `defmt::Format` for errors and reports, for device logging.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -67,6 +72,8 @@ pub mod sinusoid;
 pub mod store;
 pub mod synapse;
 pub mod task;
+#[cfg(feature = "std")]
+pub mod train;
 
 pub use cml::{Cml, Config, Estimator, Learn, MetaStepReport, TaskReport, Workspace};
 pub use error::{Error, Phase};
