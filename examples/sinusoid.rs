@@ -16,8 +16,10 @@
 //! same task stream and evaluated on the same tasks. The last line of stdout is one JSON
 //! object (see `report.rs`).
 //!
-//! Modules: `args` (flags), `training` (the meta-training driver and CML), `baselines`,
-//! `evaluation` (held-out set and statistics), `report` (table and JSON), `plot` (SVG).
+//! Meta-training is the library's driver (`tinycml::train`); this example adds what is
+//! specific to the job. Modules: `args` (flags), `baselines` (the other methods, as
+//! `train::Method`s), `evaluation` (held-out set and statistics), `report` (table and JSON),
+//! `plot` (SVG).
 
 #[path = "sinusoid/args.rs"]
 mod args;
@@ -29,8 +31,6 @@ mod evaluation;
 mod plot;
 #[path = "sinusoid/report.rs"]
 mod report;
-#[path = "sinusoid/training.rs"]
-mod training;
 
 use args::{Args, MetaScalar};
 use baselines::{memory_per_task, FirstOrder, Implicit, Maml, Reptile, NO_LAMBDA};
@@ -38,15 +38,20 @@ use evaluation::{evaluate, heldout, Heldout};
 use report::Row;
 use serde_json::{json, Map};
 use std::time::Instant;
+use tinycml::train::{self, Outer, Settings, SinusoidFamily, TrainError, Trained, ValidationPoint};
 use tinycml::*;
-use training::{
-    initial_omega, meta_train, theta_in, CmlMethod, CurvePoint, Outer, Schedule, Trained, P,
-};
 
-/// Seed of the meta-validation tasks: their own stream, never the held-out set's.
-const VALIDATION_SEED: u64 = 0x0056_414C_4944;
+/// Parameters of the 1-40-40-1 sinusoid network.
+pub const P: usize = SinusoidMlp::PARAMS;
 /// Test-time steps of the MAML-family baselines and of the learn2learn anchors.
 const SHORT_STEPS: u32 = 10;
+/// Training tasks: K = 10 support and 10 query shots (ALGORITHM.md §6); validation tasks
+/// are drawn like held-out ones (10 support, 100 query), from the driver's validation seed.
+const FAMILY: SinusoidFamily<10, 100> = SinusoidFamily {
+    support: 10,
+    query: 10,
+    validation_query: 100,
+};
 
 /// CML's recipe (ALGORITHM.md §7b): symmetric, β = 0.1, 100 free steps at 0.01, 50 nudged
 /// steps at 0.01/1.1, λ in [1e-4, 1/lr].
@@ -68,39 +73,49 @@ fn model() -> SinusoidMlp {
     SinusoidMlp::new(Activation::Relu)
 }
 
+/// The initial θ of every method: the usual dense initialisation of ω, λ the same everywhere.
+fn initial_theta<N: Precision>(seed: u64, lambda: f64) -> Result<ComplexSynapse<N, P>, Error> {
+    train::initial_theta(
+        &model(),
+        &mut SplitMix64::new(seed ^ 0x1417_1A11_5EED),
+        lambda,
+    )
+}
+
+/// The driver's settings shared by every method: the training stream (seed), threads and
+/// validation set; each method sets its budget, meta-batch, optimiser and validation steps.
+fn settings(args: &Args, label: &str, seconds: f64) -> Settings {
+    Settings {
+        seed: args.seed,
+        seconds: Some(seconds),
+        iterations: None,
+        threads: args.threads,
+        validation_tasks: args.validation_tasks,
+        progress: Some(label.into()),
+        ..Settings::default()
+    }
+}
+
 /// CML meta-training in precision `N`; returns the export and the run's record.
-fn train_cml<N: Precision>(args: &Args, validation: &[Heldout]) -> (Vec<u8>, Trained<N>) {
-    let cml = Cml::<N, _, P>::new(model(), cml_config()).expect("valid recipe");
-    let theta = theta_in::<N>(&initial_omega(args.seed), &[1.0; P]).expect("initial θ fits");
-    let schedule = Schedule {
-        name: "cml",
-        seconds: args.cml_seconds,
+fn train_cml<N: Precision>(args: &Args) -> Result<(Vec<u8>, Record), TrainError> {
+    let cml = Cml::<N, _, P>::new(model(), cml_config())?;
+    let settings = Settings {
         meta_batch: args.meta_batch,
         outer: Outer::Adam {
             lr: args.meta_lr,
             log_lambda: true,
         },
-        threads: args.threads,
-        validation_steps: cml_config().free_steps,
+        validation_steps: Some(cml_config().free_steps),
         validation_points: 24,
+        ..settings(args, "cml", args.cml_seconds)
     };
-    let mut rng = SplitMix64::new(args.seed);
-    let trained = meta_train(
-        &CmlMethod { cml: &cml },
-        &cml,
-        theta,
-        &schedule,
-        &mut rng,
-        validation,
-    );
-    let mut bytes = vec![0u8; store::encoded_len(P)];
-    store::encode(&cml, &trained.theta, &mut bytes).expect("buffer sized by encoded_len");
-    (bytes, trained)
+    let trained = train::train(&cml, &FAMILY, initial_theta(args.seed, 1.0)?, &settings)?;
+    Ok((trained.export(&cml)?, record(&trained)))
 }
 
 /// A meta-training record without the state (what the report needs).
 struct Record {
-    curve: Vec<CurvePoint>,
+    curve: Vec<ValidationPoint>,
     iterations: u64,
     dropped: u64,
     rejected: u64,
@@ -109,7 +124,7 @@ struct Record {
     seconds: f64,
 }
 
-fn record<N: Precision>(t: &Trained<N>) -> Record {
+fn record<N: Precision>(t: &Trained<N, P>) -> Record {
     Record {
         curve: t.curve.clone(),
         iterations: t.iterations,
@@ -155,6 +170,13 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Err(error) = run(&args) {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     println!(
         "tinycml sinusoid ({} run): meta-train in {}, adapt in q16.16 and f32; seed {}, {} thread(s)",
@@ -163,87 +185,70 @@ fn main() {
         args.seed,
         args.threads
     );
-    let validation = evaluation::draw(VALIDATION_SEED, args.validation_tasks);
     let tasks = heldout(args.heldout_tasks);
 
     // 1. CML, the main job.
     let (bytes, cml_record) = match args.meta_scalar {
-        MetaScalar::F32 => {
-            let (bytes, t) = train_cml::<f32>(&args, &validation);
-            (bytes, record(&t))
-        }
-        MetaScalar::Q16_16 => {
-            let (bytes, t) = train_cml::<Q16_16>(&args, &validation);
-            (bytes, record(&t))
-        }
+        MetaScalar::F32 => train_cml::<f32>(args)?,
+        MetaScalar::Q16_16 => train_cml::<Q16_16>(args)?,
     };
     if let Some(path) = &args.export {
-        std::fs::write(path, &bytes).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
+        std::fs::write(path, &bytes).map_err(|e| format!("cannot write {path:?}: {e}"))?;
         println!("exported θ ({} bytes) to {}", bytes.len(), path.display());
     }
     // The state as a board reads it, and the same state in f32.
-    let (cml_q, theta_q) =
-        store::decode::<Q16_16, _, P>(&model(), &bytes).expect("the export reads back in q16.16");
-    let (cml_f, theta_f) =
-        store::decode::<f32, _, P>(&model(), &bytes).expect("the export reads back in f32");
+    let (cml_q, theta_q) = store::decode::<Q16_16, _, P>(&model(), &bytes)?;
+    let (cml_f, theta_f) = store::decode::<f32, _, P>(&model(), &bytes)?;
 
     // 2. Baselines, trained by the same driver on the same task stream (f32 host, implicit and
     //    MAML with f64 reference curvature).
-    let plain = Cml::<f32, _, P>::new(model(), plain_config()).expect("valid plain config");
-    let cml32 = Cml::<f32, _, P>::new(model(), cml_config()).expect("valid recipe");
-    let cml64 = Cml::<f64, _, P>::new(model(), cml_config()).expect("valid recipe");
-    let init = initial_omega(args.seed);
-    let theta_plain = theta_in::<f32>(&init, &[NO_LAMBDA; P]).expect("initial θ fits");
-    let theta_cml = theta_in::<f32>(&init, &[1.0; P]).expect("initial θ fits");
-    let schedule = |name, meta_batch, outer, steps| Schedule {
-        name,
-        seconds: args.baseline_seconds,
+    let plain = Cml::<f32, _, P>::new(model(), plain_config())?;
+    let cml32 = Cml::<f32, _, P>::new(model(), cml_config())?;
+    let cml64 = Cml::<f64, _, P>::new(model(), cml_config())?;
+    let theta_plain = initial_theta::<f32>(args.seed, NO_LAMBDA)?;
+    let theta_cml = initial_theta::<f32>(args.seed, 1.0)?;
+    let baseline = |label, meta_batch, outer, steps| Settings {
         meta_batch,
         outer,
-        threads: args.threads,
-        validation_steps: steps,
+        validation_steps: Some(steps),
         validation_points: 2,
+        ..settings(args, label, args.baseline_seconds)
     };
     let adam = |lr| Outer::Adam {
         lr,
         log_lambda: true,
     };
-    let rng = || SplitMix64::new(args.seed);
-    let reptile = meta_train(
+    let reptile = train::train_with(
         &Reptile {
             cml: &plain,
             steps: 5,
         },
         &plain,
+        &FAMILY,
         theta_plain.clone(),
-        &schedule("reptile", 10, Outer::Sgd { lr: 1.0 }, SHORT_STEPS),
-        &mut rng(),
-        &validation,
-    );
-    let first_order = meta_train(
+        &baseline("reptile", 10, Outer::Sgd { lr: 1.0 }, SHORT_STEPS),
+    )?;
+    let first_order = train::train_with(
         &FirstOrder { cml: &cml32 },
         &cml32,
+        &FAMILY,
         theta_cml.clone(),
-        &schedule("first-order", 10, adam(1e-2), cml_config().free_steps),
-        &mut rng(),
-        &validation,
-    );
-    let implicit = meta_train(
+        &baseline("first-order", 10, adam(1e-2), cml_config().free_steps),
+    )?;
+    let implicit = train::train_with(
         &Implicit { cml: &cml64 },
         &cml32,
+        &FAMILY,
         theta_cml.clone(),
-        &schedule("implicit", 2, adam(1e-2), cml_config().free_steps),
-        &mut rng(),
-        &validation,
-    );
-    let maml = meta_train(
+        &baseline("implicit", 2, adam(1e-2), cml_config().free_steps),
+    )?;
+    let maml = train::train_with(
         &Maml { steps: 5, lr: 0.01 },
         &plain,
+        &FAMILY,
         theta_plain.clone(),
-        &schedule("maml", 10, adam(1e-3), SHORT_STEPS),
-        &mut rng(),
-        &validation,
-    );
+        &baseline("maml", 10, adam(1e-3), SHORT_STEPS),
+    )?;
 
     // 3. Evaluation on the held-out set.
     println!("evaluating on {} held-out tasks …", tasks.len());
@@ -353,7 +358,7 @@ fn main() {
             &cml_record.curve,
             "CML meta-validation MSE (K = 10, 100 steps)",
         );
-        std::fs::write(path, svg).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
+        std::fs::write(path, svg).map_err(|e| format!("cannot write {path:?}: {e}"))?;
         println!("wrote {}", path.display());
     }
 
@@ -381,11 +386,12 @@ fn main() {
         json!(cml_record
             .curve
             .iter()
-            .map(|c| json!({"iteration": c.iteration, "seconds": c.seconds, "mse": c.mse}))
+            .map(|c| json!({"iteration": c.iteration, "seconds": c.seconds, "mse": c.loss}))
             .collect::<Vec<_>>()),
     );
     extra.insert("seconds".into(), json!(started.elapsed().as_secs_f64()));
     println!("{}", report::json_line(&rows, header, extra));
+    Ok(())
 }
 
 /// Three held-out tasks of small, middling and large amplitude, adapted to K = 10 shots in

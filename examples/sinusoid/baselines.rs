@@ -11,10 +11,29 @@
 //!
 //! MAML, Reptile and no meta-learning have no consolidation term: they run with a fixed,
 //! negligible λ (1e-7), so the library's adaptation is plain gradient descent for them.
+//!
+//! Each is a [`Method`] of the library's driver (`tinycml::train::train_with`), which runs
+//! them exactly as it runs CML: same task stream, meta-batches, optimiser and validation.
 
-use crate::training::{convert, theta_values, Method, TrainTask, Worker, P};
+use crate::evaluation::{convert, SinusoidTask};
+use crate::P;
 use tinycml::reference::{hessian_vector_product, implicit_gradient, loss_gradient};
+use tinycml::train::{Method, Worker};
 use tinycml::*;
+
+/// A training task as the driver hands it to an `f32` method.
+type TrainTask = SinusoidTask<f32>;
+
+/// θ as `f64` values.
+fn theta_values(theta: &ComplexSynapse<f32, P>) -> (Box<[f64; P]>, Box<[f64; P]>) {
+    let mut w = Box::new([0.0; P]);
+    let mut l = Box::new([0.0; P]);
+    for i in 0..P {
+        w[i] = theta.omega()[i] as f64;
+        l[i] = theta.lambda()[i] as f64;
+    }
+    (w, l)
+}
 
 /// λ standing in for "no consolidation" (the synapse type keeps λ strictly positive).
 pub const NO_LAMBDA: f64 = 1e-7;
@@ -25,14 +44,16 @@ pub struct FirstOrder<'a> {
     pub cml: &'a Cml<f32, SinusoidMlp, P>,
 }
 
-impl Method<f32> for FirstOrder<'_> {
-    fn task(&self, theta: &ComplexSynapse<f32, P>, task: &TrainTask, w: &mut Worker<f32>) -> bool {
-        let Some(task) = convert::<f32, 10, 10>(task) else {
-            return false;
-        };
+impl Method<f32, f32, 1, 10, 100, P> for FirstOrder<'_> {
+    fn task(
+        &self,
+        theta: &ComplexSynapse<f32, P>,
+        task: &TrainTask,
+        w: &mut Worker<f32, P>,
+    ) -> bool {
         if self
             .cml
-            .adapt(theta, &task, None, &mut w.phi, &mut w.grad)
+            .adapt(theta, task, None, &mut w.phi, &mut w.grad)
             .is_err()
         {
             return false;
@@ -61,8 +82,16 @@ pub struct Implicit<'a> {
     pub cml: &'a Cml<f64, SinusoidMlp, P>,
 }
 
-impl Method<f32> for Implicit<'_> {
-    fn task(&self, theta: &ComplexSynapse<f32, P>, task: &TrainTask, w: &mut Worker<f32>) -> bool {
+impl Method<f32, f32, 1, 10, 100, P> for Implicit<'_> {
+    fn task(
+        &self,
+        theta: &ComplexSynapse<f32, P>,
+        task: &TrainTask,
+        w: &mut Worker<f32, P>,
+    ) -> bool {
+        let Some(task) = convert::<f32, f64>(task) else {
+            return false;
+        };
         let (omega, lambda) = theta_values(theta);
         let Ok(theta64) = ComplexSynapse::<f64, P>::new(*omega, *lambda) else {
             return false;
@@ -71,7 +100,7 @@ impl Method<f32> for Implicit<'_> {
         let mut grad = Box::new([0.0f64; P]);
         if self
             .cml
-            .adapt(&theta64, task, None, &mut phi, &mut grad)
+            .adapt(&theta64, &task, None, &mut phi, &mut grad)
             .is_err()
         {
             return false;
@@ -103,8 +132,16 @@ pub struct Maml {
     pub lr: f64,
 }
 
-impl Method<f32> for Maml {
-    fn task(&self, theta: &ComplexSynapse<f32, P>, task: &TrainTask, w: &mut Worker<f32>) -> bool {
+impl Method<f32, f32, 1, 10, 100, P> for Maml {
+    fn task(
+        &self,
+        theta: &ComplexSynapse<f32, P>,
+        task: &TrainTask,
+        w: &mut Worker<f32, P>,
+    ) -> bool {
+        let Some(task) = convert::<f32, f64>(task) else {
+            return false;
+        };
         let model = SinusoidMlp::new(Activation::Relu);
         let (omega, _) = theta_values(theta);
         let zeros = vec![0.0; P];
@@ -144,14 +181,16 @@ pub struct Reptile<'a> {
     pub steps: u32,
 }
 
-impl Method<f32> for Reptile<'_> {
-    fn task(&self, theta: &ComplexSynapse<f32, P>, task: &TrainTask, w: &mut Worker<f32>) -> bool {
-        let Some(task) = convert::<f32, 10, 10>(task) else {
-            return false;
-        };
+impl Method<f32, f32, 1, 10, 100, P> for Reptile<'_> {
+    fn task(
+        &self,
+        theta: &ComplexSynapse<f32, P>,
+        task: &TrainTask,
+        w: &mut Worker<f32, P>,
+    ) -> bool {
         if self
             .cml
-            .adapt(theta, &task, Some(self.steps), &mut w.phi, &mut w.grad)
+            .adapt(theta, task, Some(self.steps), &mut w.phi, &mut w.grad)
             .is_err()
         {
             return false;

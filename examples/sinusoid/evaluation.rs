@@ -6,12 +6,23 @@
 //! stored target, so a fixed-point learner is judged on its predictions, not on a rounded
 //! loss. An adaptation that diverges is counted, never silently averaged away.
 
-use crate::training::{convert, P};
+use crate::P;
 use tinycml::sinusoid::{draw_task, Sinusoid, HELDOUT_QUERY, HELDOUT_SEED, HELDOUT_SUPPORT};
 use tinycml::*;
 
-/// A held-out (or validation) task: 10 support shots (K = 5 uses the first five), 100 query.
-pub type HeldoutTask = Task<f64, 1, 10, 100>;
+/// A held-out task: 10 support shots (K = 5 uses the first five), 100 query shots; also the
+/// shape of every training and validation task (those use 10 query shots of the 100).
+pub type SinusoidTask<A> = Task<A, 1, 10, 100>;
+/// A held-out task as the set specifies it, in `f64` (its values are `f32`-exact).
+pub type HeldoutTask = SinusoidTask<f64>;
+
+/// A task with its values in another format `B` (`None` if a value does not fit).
+pub fn convert<A: Scalar, B: Scalar>(task: &SinusoidTask<A>) -> Option<SinusoidTask<B>> {
+    let shot = |s: &Shot<A, 1>| Shot::<B, 1>::new(&[s.x[0].to_f64()], s.y.to_f64()).ok();
+    let support: Option<Vec<_>> = task.support().iter().map(shot).collect();
+    let query: Option<Vec<_>> = task.query().iter().map(shot).collect();
+    Task::from_shots(&support?, &query?).ok()
+}
 
 /// A task with the sinusoid it came from (for the figure).
 pub struct Heldout {
@@ -21,9 +32,9 @@ pub struct Heldout {
     pub task: HeldoutTask,
 }
 
-/// The first `count` tasks drawn from `seed` in the shared set's order.
-pub fn draw(seed: u64, count: usize) -> Vec<Heldout> {
-    let mut rng = SplitMix64::new(seed);
+/// The shared held-out set (seed 20240601), its first `count` tasks.
+pub fn heldout(count: usize) -> Vec<Heldout> {
+    let mut rng = SplitMix64::new(HELDOUT_SEED);
     (0..count)
         .map(|_| {
             let (sinusoid, task) =
@@ -32,11 +43,6 @@ pub fn draw(seed: u64, count: usize) -> Vec<Heldout> {
             Heldout { sinusoid, task }
         })
         .collect()
-}
-
-/// The shared held-out set (seed 20240601), its first `count` tasks.
-pub fn heldout(count: usize) -> Vec<Heldout> {
-    draw(HELDOUT_SEED, count)
 }
 
 /// Summary of per-task MSEs.
@@ -105,7 +111,7 @@ pub fn adapt<N: Precision>(
     phi: &mut [N::Param; P],
     grad: &mut [N::Param; P],
 ) -> Option<()> {
-    let mut converted = convert::<N::Act, 10, 100>(task)?;
+    let mut converted = convert::<f64, N::Act>(task)?;
     converted.truncate_support(k);
     cml.adapt(theta, &converted, Some(steps), phi, grad).ok()?;
     Some(())
@@ -174,27 +180,4 @@ pub fn evaluate<N: Precision>(
     threads: usize,
 ) -> Stats {
     Stats::of(&mses(cml, theta, tasks, k, steps, threads))
-}
-
-/// Mean MSE (diverged tasks count as the MSE of predicting 0 would, so a curve never hides
-/// them); used for meta-validation.
-pub fn mean_mse<N: Precision>(
-    cml: &Cml<N, SinusoidMlp, P>,
-    theta: &ComplexSynapse<N, P>,
-    tasks: &[Heldout],
-    k: usize,
-    steps: u32,
-    threads: usize,
-) -> f64 {
-    let all = mses(cml, theta, tasks, k, steps, threads);
-    let total: f64 = all
-        .iter()
-        .zip(tasks)
-        .map(|(m, h)| {
-            m.unwrap_or_else(|| {
-                h.task.query().iter().map(|s| s.y * s.y).sum::<f64>() / h.task.query().len() as f64
-            })
-        })
-        .sum();
-    total / tasks.len().max(1) as f64
 }

@@ -2,8 +2,8 @@
 //! true curve, the K shots, the prediction before adaptation (ω) and after; below, the
 //! meta-validation MSE over meta-training on a log scale.
 
-use crate::training::CurvePoint;
 use std::fmt::Write;
+use tinycml::train::ValidationPoint;
 
 /// One task panel: curves sampled on `xs`, and the shots.
 pub struct Panel {
@@ -70,7 +70,7 @@ impl Frame {
 }
 
 /// Writes the figure as SVG text.
-pub fn svg(panels: &[Panel], curve: &[CurvePoint], curve_label: &str) -> String {
+pub fn svg(panels: &[Panel], curve: &[ValidationPoint], curve_label: &str) -> String {
     let mut svg = String::new();
     let _ = writeln!(
         svg,
@@ -139,12 +139,12 @@ pub fn svg(panels: &[Panel], curve: &[CurvePoint], curve_label: &str) -> String 
     if !curve.is_empty() {
         let lo = curve
             .iter()
-            .map(|c| c.mse)
+            .map(|c| c.loss)
             .fold(f64::MAX, f64::min)
             .max(1e-6);
         let hi = curve
             .iter()
-            .map(|c| c.mse)
+            .map(|c| c.loss)
             .fold(0.0, f64::max)
             .max(lo * 10.0);
         let (lo, hi) = (lo.log10().floor(), hi.log10().ceil());
@@ -159,7 +159,7 @@ pub fn svg(panels: &[Panel], curve: &[CurvePoint], curve_label: &str) -> String 
         };
         frame.border(&mut svg, curve_label);
         let xs: Vec<f64> = curve.iter().map(|c| c.iteration as f64).collect();
-        let ys: Vec<f64> = curve.iter().map(|c| c.mse.max(1e-6).log10()).collect();
+        let ys: Vec<f64> = curve.iter().map(|c| c.loss.max(1e-6).log10()).collect();
         frame.polyline(&mut svg, &xs, &ys, r##"stroke="#d62728" stroke-width="2""##);
         let mut decade = lo;
         while decade <= hi {
