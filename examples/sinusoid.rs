@@ -107,6 +107,8 @@ fn train_cml<N: Precision>(args: &Args) -> Result<(Vec<u8>, Record), TrainError>
         },
         validation_steps: Some(cml_config().free_steps),
         validation_points: 24,
+        iterations: args.cml_iterations,
+        seconds: args.cml_iterations.is_none().then_some(args.cml_seconds),
         ..settings(args, "cml", args.cml_seconds)
     };
     let trained = train::train(&cml, &FAMILY, initial_theta(args.seed, 1.0)?, &settings)?;

@@ -30,6 +30,9 @@ pub struct Args {
     pub meta_scalar: MetaScalar,
     /// Wall-clock budget of CML meta-training, seconds.
     pub cml_seconds: f64,
+    /// Meta-iteration budget of CML instead of the wall clock: a run that does not depend on
+    /// how busy the machine is, and that a seed reproduces bit for bit.
+    pub cml_iterations: Option<u64>,
     /// Wall-clock budget of each trained baseline, seconds.
     pub baseline_seconds: f64,
     /// Worker threads for meta-batches and evaluation.
@@ -52,7 +55,7 @@ pub struct Args {
 }
 
 const USAGE: &str = "usage: sinusoid [--full | --smoke] [--seed N] [--meta-scalar f32|q16.16] \
-[--seconds S] [--baseline-seconds S] [--threads N] [--meta-lr LR] [--meta-batch N] [--tasks N] [--export PATH] \
+[--seconds S | --iterations N] [--baseline-seconds S] [--threads N] [--meta-lr LR] [--meta-batch N] [--tasks N] [--export PATH] \
 [--plot PATH]";
 
 impl Args {
@@ -62,6 +65,7 @@ impl Args {
             seed: 1,
             meta_scalar: MetaScalar::F32,
             cml_seconds: 100.0,
+            cml_iterations: None,
             baseline_seconds: 8.0,
             threads: 2,
             heldout_tasks: tinycml::sinusoid::HELDOUT_TASKS,
@@ -96,6 +100,9 @@ impl Args {
                     }
                 }
                 "--seconds" => seconds = Some(number(&value("--seconds")?)?),
+                "--iterations" => {
+                    args.cml_iterations = Some(number::<u64>(&value("--iterations")?)?.max(1))
+                }
                 "--baseline-seconds" => {
                     baseline_seconds = Some(number(&value("--baseline-seconds")?)?)
                 }
