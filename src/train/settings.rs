@@ -89,7 +89,8 @@ impl Schedule {
 pub struct Settings {
     /// Seed of the training-task stream. Default 1.
     pub seed: u64,
-    /// Wall-clock budget in seconds, validation included. Default `None`.
+    /// Wall-clock budget in seconds, validation included. Default `None`; for a wall-clock
+    /// budget alone, also set `iterations: None`.
     pub seconds: Option<f64>,
     /// Budget in meta-iterations. Default `Some(1000)`. With both budgets the run ends at the
     /// first one spent; at least one must be set. An iteration budget alone makes a run
