@@ -21,7 +21,7 @@ use crate::demo::{SHOTS, STREAM_QUERY};
 use tinycml::inner::{descend, PhaseSpec};
 use tinycml::{
     sinusoid, Cml, ComplexSynapse, Config, Error, MetaOptimizer, Model, Phase, Precision,
-    Saturations, Scalar, Sgd, Shape, SplitMix64, Task, Workspace,
+    Saturations, Scalar, Sgd, Shape, SplitMix64, SquaredError, Task, Workspace,
 };
 
 /// Counts what a closure costs (instructions, on the QEMU boards).
@@ -106,6 +106,7 @@ pub fn inner_step<N: Precision, M: Model<N>, const P: usize>(
     let count = meter.count(&mut || {
         result = descend(
             model,
+            &SquaredError,
             theta,
             task.support(),
             &[],
