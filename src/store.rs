@@ -187,12 +187,15 @@ pub fn encode<N: Precision, M: Model<N>, L: LossName, const P: usize>(
     Ok(w.at)
 }
 
+/// What an export decodes to: the rule with its settings, and θ.
+pub type Decoded<N, M, const P: usize, L = SquaredError> = (Cml<N, M, P, L>, ComplexSynapse<N, P>);
+
 /// Reads an export made for `model` with the squared-error loss, in any precision `N`; see
 /// [`decode_with_loss`].
 pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
     model: &M,
     bytes: &[u8],
-) -> Result<(Cml<N, M, P>, ComplexSynapse<N, P>), Error> {
+) -> Result<Decoded<N, M, P>, Error> {
     decode_with_loss(model, SquaredError, bytes)
 }
 
@@ -206,7 +209,7 @@ pub fn decode_with_loss<N, M, L, const P: usize>(
     model: &M,
     loss: L,
     bytes: &[u8],
-) -> Result<(Cml<N, M, P, L>, ComplexSynapse<N, P>), Error>
+) -> Result<Decoded<N, M, P, L>, Error>
 where
     N: Precision,
     M: Model<N> + Copy,

@@ -102,7 +102,9 @@ fn hessian_vector_product_is_the_hessian_times_the_vector() {
     let h = hessian(&model, &SquaredError, &phi, &lambda, &support).unwrap();
     let dense = &h * nalgebra::DVector::from_column_slice(&v);
     assert!(relative_error(&hv, dense.as_slice()) < 1e-12);
-    assert!(hessian_vector_product(&model, &SquaredError, &phi, &lambda, &support, &v[1..]).is_err());
+    assert!(
+        hessian_vector_product(&model, &SquaredError, &phi, &lambda, &support, &v[1..]).is_err()
+    );
 }
 
 #[test]
@@ -117,9 +119,17 @@ fn implicit_gradient_of_the_linear_model_equals_the_ridge_closed_form() {
     let (omega, lambda) = ([0.2, -0.4, 0.1], [0.5, 1.5, 0.8]);
     let ridge = Ridge::new(&support, &query, &omega, &lambda).unwrap();
     let phi_star = ridge.phi_star(0.0).unwrap();
-    let via_hessian = implicit_gradient(&Linear::<2>::default(), &SquaredError, &phi_star, &omega, &lambda, &support, &query)
-        .unwrap()
-        .concat();
+    let via_hessian = implicit_gradient(
+        &Linear::<2>::default(),
+        &SquaredError,
+        &phi_star,
+        &omega,
+        &lambda,
+        &support,
+        &query,
+    )
+    .unwrap()
+    .concat();
     let closed = ridge.gradient().unwrap().concat();
     assert!(relative_error(&via_hessian, &closed) < 1e-12);
 }
@@ -165,7 +175,14 @@ fn exact<A: Scalar>(seed: u64, omega: &[f64], lambda: f64) -> Gradient {
     };
     let solved = solve_inner(
         &model,
-        &SquaredError, omega, omega, &lambda, &support, &query, 0.0, &settings,
+        &SquaredError,
+        omega,
+        omega,
+        &lambda,
+        &support,
+        &query,
+        0.0,
+        &settings,
     )
     .unwrap();
     assert!(
@@ -173,7 +190,16 @@ fn exact<A: Scalar>(seed: u64, omega: &[f64], lambda: f64) -> Gradient {
         "reference not converged: ‖∇L_in‖ = {:e}",
         solved.grad_norm
     );
-    implicit_gradient(&model, &SquaredError, &solved.phi, omega, &lambda, &support, &query).unwrap()
+    implicit_gradient(
+        &model,
+        &SquaredError,
+        &solved.phi,
+        omega,
+        &lambda,
+        &support,
+        &query,
+    )
+    .unwrap()
 }
 
 fn check<N: Precision>(threshold: f64) {

@@ -77,7 +77,9 @@ impl Method<f32> for Implicit<'_> {
             return false;
         }
         let model = *self.cml.model();
-        match implicit_gradient(&model, &SquaredError,
+        match implicit_gradient(
+            &model,
+            &SquaredError,
             &phi[..],
             &omega[..],
             &lambda[..],
@@ -117,7 +119,9 @@ impl Method<f32> for Maml {
         // Reverse: v ← (I − lr·H(φ_t)) v from the query gradient at the end state.
         let mut v = loss_gradient(&model, &SquaredError, &end, task.query());
         for phi in trajectory.iter().rev() {
-            let Ok(hv) = hessian_vector_product(&model, &SquaredError, phi, &zeros, task.support(), &v) else {
+            let Ok(hv) =
+                hessian_vector_product(&model, &SquaredError, phi, &zeros, task.support(), &v)
+            else {
                 return false;
             };
             for (v, hv) in v.iter_mut().zip(&hv) {

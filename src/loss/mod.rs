@@ -19,10 +19,10 @@
 //! [`Masked`]: crate::task::Masked
 //! [`Class`]: crate::task::Class
 
-//mod cross_entropy;
+mod cross_entropy;
 mod squared;
 
-//pub use cross_entropy::{BinaryCrossEntropy, SoftmaxCrossEntropy};
+pub use cross_entropy::{BinaryCrossEntropy, SoftmaxCrossEntropy};
 pub use squared::{MaskedSquaredError, Regression, SquaredError};
 
 use crate::nn::Model;
