@@ -134,5 +134,10 @@ pub use rng::SplitMix64;
 pub use synapse::ComplexSynapse;
 pub use task::{Class, Masked, Shot, Target, Task};
 
+/// The README's code blocks, compiled and run as doctests so that they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The sinusoid benchmark network: 1-40-40-1 (1,761 parameters).
 pub type SinusoidMlp = Mlp<1, 40, 40>;
