@@ -81,8 +81,11 @@ fn class(label: usize, class: ClassId) -> JsonClass {
     }
 }
 
+/// One held-out set: its shot count and its 500 tasks with what was drawn for each.
+pub type HeldoutSet = (usize, Vec<(Drawn<S, Q>, HeldoutTask)>);
+
 /// Both held-out sets, drawn by the library.
-pub fn sets(data: &Digits) -> Result<Vec<(usize, Vec<(Drawn<S, Q>, HeldoutTask)>)>, Error> {
+pub fn sets(data: &Digits) -> Result<Vec<HeldoutSet>, Error> {
     HELDOUT_SHOTS
         .iter()
         .map(|&k| Ok((k, digits::heldout(data, k).collect::<Result<_, _>>()?)))
