@@ -86,8 +86,9 @@
 //! - [`nn`]: [`Network`]s of any depth and width (compile-time widths, flat parameters);
 //!   [`Mlp`] and [`Linear`] are two of their shapes.
 //! - [`loss`]: squared error (plain and masked), binary and softmax cross-entropy.
-//! - [`task`], [`sinusoid`], [`rng`]: shots (inputs and a target: values, a [`Class`], a
-//!   [`Masked`] output) in `heapless` buffers; the sinusoid family.
+//! - [`task`], [`sinusoid`], [`digits`], [`rng`]: shots (inputs and a target: values, a
+//!   [`Class`], a [`Masked`] output) in `heapless` buffers; the sinusoid regression family
+//!   and the 8×8 handwritten digits classification family.
 //! - [`inner`]: gradient descent on `L_in + β·L_out`, one function for every phase.
 //! - [`cml`], [`synapse`], [`optim`]: the rule, θ, and all-or-nothing meta-optimisers.
 //! - `reference` (feature `std`): closed forms and exact implicit gradients to check against.
@@ -107,6 +108,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cml;
+pub mod digits;
 mod error;
 pub mod inner;
 pub mod loss;
