@@ -7,8 +7,8 @@ cd "$(dirname "$0")"
 start=$SECONDS
 
 rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi >/dev/null
-if ! command -v qemu-system-arm >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq qemu-system-arm
+if ! command -v qemu-system-arm >/dev/null || ! command -v arm-none-eabi-objdump >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq qemu-system-arm binutils-arm-none-eabi
 fi
 if ! command -v defmt-print >/dev/null; then
     cargo install defmt-print --locked
@@ -23,6 +23,9 @@ echo "== firmware: build and lint"
 for board in qemu-m4f qemu-m0 nrf52840-dk pico; do
     (cd "$board" && cargo build -q --release && cargo clippy -q --release -- -D warnings)
 done
+
+echo "== firmware: no index panic left in the Cortex-M4F code"
+./check-panics.sh
 
 echo "== QEMU: run and diff"
 run() { # board bin expected-file

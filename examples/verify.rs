@@ -17,15 +17,28 @@
 //! - `exact`: the `f64` reference on the same values: the ridge closed form for a linear
 //!   model, the exact Hessian solve at a converged inner minimiser for an MLP;
 //! - `phi_free`: the library's free-phase end state φ⁰; `outer_loss`: `L_out(φ⁰)`, the mean
-//!   ½-squared error on the query shots; `saturations`: fixed-point clamps counted.
+//!   loss on the query shots in the project's conventions (½-squared error for the squared
+//!   losses, the cross-entropy for the others); `saturations`: fixed-point clamps counted.
 //!
-//! Problem fields: `model` (`{"kind": "linear"}` or `{"kind": "mlp", "widths": [1, 40, 40,
-//! 1], "activation": "relu" | "tanh"}`), `support` and `query` (`{"x": [[...], ...], "y":
-//! [...]}`), `omega` (one value per parameter), `lambda` (one number or one per parameter),
-//! `beta`, `estimator` (`"standard"` | `"symmetric"`), `inner` (`free_steps`, `nudged_steps`,
-//! `lr`, optional `nudged_lr`), `scalar`. The linear model's parameters are `[w_1, …, w_d,
-//! b]`; the MLP layout is documented in `tinycml::nn`. Bad input gets one line on stderr and
-//! exit status 1 (2 for a usage error).
+//! Problem fields: `model` (`{"kind": "linear"}` or `{"kind": "mlp", "widths": [inputs,
+//! hidden…, outputs], "activation": "relu" | "tanh"}`: hidden layers use the activation, the
+//! output layer is linear), `loss` (optional: `"squared_error"` (default),
+//! `"masked_squared_error"`, `"binary_cross_entropy"`, `"softmax_cross_entropy"`), `support`
+//! and `query` (`{"x": [[...], ...], "y": [...]}`), `omega` (one value per parameter), `lambda`
+//! (one number or one per parameter), `beta`, `estimator` (`"standard"` | `"symmetric"`),
+//! `inner` (`free_steps`, `nudged_steps`, `lr`, optional `nudged_lr`), `scalar`.
+//!
+//! Each `y` depends on the loss: a number for squared error on one output and for binary
+//! cross-entropy (a probability in [0, 1]); one number per output for squared error on
+//! several; `{"output": k, "value": v}` for the masked loss; a class index for softmax.
+//!
+//! Compiled shapes: linear with 1 to 8 inputs; `[1, 40, 40, 1]`, `[1, 16, 16, 1]`,
+//! `[1, 8, 8, 1]`, `[2, 16, 16, 1]` (one output: squared error or binary cross-entropy);
+//! `[2, 8, 8, 8, 3]` and `[3, 16, 2]` (several outputs: squared error, masked, softmax). The
+//! flat layout is documented in `tinycml::nn::network` (each layer's weights column-major, then
+//! its biases). The exact reference is the ridge closed form for a linear model with squared
+//! error, otherwise the exact Hessian solve at a converged inner minimiser. Bad input gets one
+//! line on stderr and exit status 1 (2 for a usage error).
 
 #[path = "verify/mod.rs"]
 mod app;

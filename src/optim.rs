@@ -23,6 +23,10 @@ pub struct Bounds<N: Precision> {
 }
 
 /// Sum of per-task estimates over a meta-batch (host or any device with `2P` spare values).
+///
+/// The sums are kept in the weight format, so in Q8.24 they must stay within ±128: a batch
+/// whose sum overflows is refused by the optimisers ([`Error::MetaUpdateRejected`], θ
+/// unchanged). The mean itself is formed for any number of tasks.
 #[derive(Clone, Debug)]
 pub struct MetaGradient<N: Precision, const P: usize> {
     omega: [N::Param; P],
@@ -140,7 +144,12 @@ impl<N: Precision, const P: usize> MetaOptimizer<N, P> for Sgd<N> {
                 value
             }
         };
+        // A sum pinned at the rails overflowed the weight format: refuse the batch (as Adam
+        // does) rather than step along a clipped mean.
         let propose = |w: N::Param, l: N::Param, gw: N::Param, gl: N::Param| {
+            if !(gw.is_usable() && gl.is_usable()) {
+                return None;
+            }
             project(
                 descend(w, gw, bounds.learn != Learn::Lambda),
                 descend(l, gl, bounds.learn != Learn::Omega),
@@ -178,7 +187,7 @@ impl<N: Precision, const P: usize> MetaOptimizer<N, P> for Sgd<N> {
 /// Its moments are kept in `M` (default `f32`) whatever the learner's format: the second
 /// moment `g²` of a typical meta-gradient (~1e-3) is ~1e-6, below what fixed point resolves
 /// after the `(1 − β₂)` factor. State: four `P`-sized arrays of `M`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Adam<N: Precision, const P: usize, M: Scalar = f32> {
     lr: f64,
     beta1: f64,

@@ -187,12 +187,15 @@ pub fn encode<N: Precision, M: Model<N>, L: LossName, const P: usize>(
     Ok(w.at)
 }
 
+/// What an export decodes to: the rule with its settings, and θ.
+pub type Decoded<N, M, const P: usize, L = SquaredError> = (Cml<N, M, P, L>, ComplexSynapse<N, P>);
+
 /// Reads an export made for `model` with the squared-error loss, in any precision `N`; see
 /// [`decode_with_loss`].
 pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
     model: &M,
     bytes: &[u8],
-) -> Result<(Cml<N, M, P>, ComplexSynapse<N, P>), Error> {
+) -> Result<Decoded<N, M, P>, Error> {
     decode_with_loss(model, SquaredError, bytes)
 }
 
@@ -202,12 +205,11 @@ pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
 /// count; [`Error::UnsupportedVersion`] for an intact export of a format version this library
 /// does not read; [`Error::OutOfRange`] when a value does not fit `N` or a λ is not positive;
 /// [`Error::InvalidConfig`] when the stored settings are not valid for `N`.
-#[allow(clippy::type_complexity)] // the rule and θ, as `decode` returns them
 pub fn decode_with_loss<N, M, L, const P: usize>(
     model: &M,
     loss: L,
     bytes: &[u8],
-) -> Result<(Cml<N, M, P, L>, ComplexSynapse<N, P>), Error>
+) -> Result<Decoded<N, M, P, L>, Error>
 where
     N: Precision,
     M: Model<N> + Copy,

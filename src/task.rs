@@ -23,7 +23,7 @@ pub trait Target<A: Scalar>: Copy + Debug + PartialEq {
     ) -> Result<Self::Map<B>, E>;
 }
 
-/// A class index `0..C`, for `loss::SoftmaxCrossEntropy` over `C` outputs.
+/// A class index `0..C`, for [`crate::loss::SoftmaxCrossEntropy`] over `C` outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Class(pub u16);
@@ -159,6 +159,20 @@ impl<A: Scalar, const D: usize, T> Shot<A, D, T> {
 
 /// A task: up to `S` support shots and up to `Q` query shots with `D` inputs and a target `T`
 /// each.
+///
+/// ```
+/// use tinycml::{Class, Error, Shot, Task};
+///
+/// // A 3-way task of 2-input shots in f32: at most 3 support and 6 query shots.
+/// let mut task = Task::<f32, 2, 3, 6, Class>::new();
+/// for class in 0..3 {
+///     task.push_support(Shot::new(&[class as f32, 1.0], Class(class))?)?;
+/// }
+/// let full = task.push_support(Shot::new(&[0.0, 0.0], Class(0))?);
+/// assert_eq!(full, Err(Error::TooManyShots { capacity: 3 })); // the buffer never grows
+/// assert_eq!((task.support().len(), task.query().len()), (3, 0));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Task<A, const D: usize, const S: usize, const Q: usize, T = A> {
     support: Vec<Shot<A, D, T>, S>,

@@ -309,3 +309,167 @@ fn a_diverging_task_is_dropped_and_the_rest_still_step() {
     assert_eq!((report.tasks_used, report.tasks_dropped), (2, 1));
     assert_ne!(theta, before);
 }
+
+/// A 3-input, 4-output network for the target checks below.
+type Wide = Network<3, Layer<8, Layer<4>>>;
+const WIDE_P: usize = Wide::PARAMS;
+
+fn wide_theta<N: Precision>() -> ComplexSynapse<N, WIDE_P> {
+    let mut rng = SplitMix64::new(11);
+    let omega = core::array::from_fn(|_| N::Param::from_f64(rng.uniform(-0.3, 0.3)).unwrap());
+    ComplexSynapse::with_uniform_lambda(omega, 1.0).unwrap()
+}
+
+/// Runs `adapt`, `estimate` and `meta_step` on a task with one bad target (support or query)
+/// and checks that each returns `expected` with θ and Adam's state bit-identical.
+fn refused_whole<N: Precision, L: Loss<N, T> + Copy, T: Copy>(
+    loss: L,
+    good: Shot<N::Act, 3, T>,
+    bad: Shot<N::Act, 3, T>,
+    expected: Error,
+) {
+    let cml = Cml::<N, _, WIDE_P, _>::with_loss(Wide::new(Activation::Tanh), loss, quick_config())
+        .unwrap();
+    let cases = [
+        (true, [good, bad], [good, good]),
+        (false, [good, good], [good, bad]),
+    ];
+    for (bad_in_support, support, query) in cases {
+        let task = Task::<N::Act, 3, 2, 2, T>::from_shots(&support, &query).unwrap();
+        let mut theta = wide_theta::<N>();
+        let before = theta.clone();
+        let mut ws = Workspace::new();
+        let (mut phi, mut grad) = ([N::Param::ZERO; WIDE_P], [N::Param::ZERO; WIDE_P]);
+        let mut adam = Adam::<N, WIDE_P>::new(0.01).unwrap();
+        let adam_before = adam.clone();
+        if bad_in_support {
+            assert_eq!(
+                cml.adapt(&theta, &task, None, &mut phi, &mut grad),
+                Err(expected)
+            );
+        }
+        assert_eq!(cml.estimate(&theta, &task, &mut ws).err(), Some(expected));
+        let mut batch = MetaGradient::new();
+        let step = cml.meta_step(&mut theta, [&task], &mut ws, &mut batch, &mut adam);
+        assert_eq!(step.err(), Some(expected));
+        assert_eq!(theta, before);
+        assert_eq!(adam, adam_before);
+    }
+}
+
+fn bad_targets<N: Precision>() {
+    let x = [0.1, -0.2, 0.3];
+    let class = |c| Shot::<N::Act, 3, Class>::new(&x, Class(c)).unwrap();
+    let label_too_large =
+        Error::InvalidTarget("a class label must be below the model's number of outputs");
+    refused_whole::<N, _, _>(SoftmaxCrossEntropy, class(1), class(4), label_too_large);
+    refused_whole::<N, _, _>(
+        SoftmaxCrossEntropy,
+        class(1),
+        class(u16::MAX),
+        label_too_large,
+    );
+
+    let masked =
+        |output| Shot::<N::Act, 3, Masked<N::Act>>::new(&x, Masked { output, value: 0.5 }).unwrap();
+    let mask_out_of_range =
+        Error::InvalidTarget("a masked target's output index must be below the model's outputs");
+    refused_whole::<N, _, _>(MaskedSquaredError, masked(3), masked(4), mask_out_of_range);
+
+    let vector = |y: [f64; 4]| Shot::<N::Act, 3, [N::Act; 4]>::new(&x, y).unwrap();
+    let good = vector([0.1, 0.2, 0.3, 0.4]);
+    // A squared-error target of the wrong width: a 1-value target on the 4-output network.
+    let cml = Cml::<N, _, WIDE_P>::new(Wide::new(Activation::Tanh), quick_config()).unwrap();
+    let narrow = Shot::<N::Act, 3>::new(&x, 0.5).unwrap();
+    let task = Task::<N::Act, 3, 1, 1>::from_shots(&[narrow], &[narrow]).unwrap();
+    let mut ws = Workspace::new();
+    assert!(matches!(
+        cml.estimate(&wide_theta::<N>(), &task, &mut ws),
+        Err(Error::InvalidTarget(_))
+    ));
+    let vector_task = Task::<N::Act, 3, 1, 1, [N::Act; 4]>::from_shots(&[good], &[good]).unwrap();
+    assert!(cml
+        .estimate(&wide_theta::<N>(), &vector_task, &mut ws)
+        .is_ok());
+}
+
+#[test]
+fn bad_targets_are_refused_before_any_learning_f32() {
+    bad_targets::<f32>();
+}
+
+#[test]
+fn bad_targets_are_refused_before_any_learning_fixed_point() {
+    bad_targets::<Fixed>();
+}
+
+#[test]
+fn nan_or_infinite_inputs_and_targets_of_every_kind_are_refused() {
+    type A = <Fixed as Precision>::Act;
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        assert_eq!(
+            Shot::<A, 3, Class>::new(&[0.0, bad, 0.0], Class(0)),
+            Err(Error::NotFinite)
+        );
+        assert_eq!(
+            Shot::<A, 1, [A; 2]>::new(&[0.0], [0.0, bad]),
+            Err(Error::NotFinite)
+        );
+        assert_eq!(
+            Shot::<A, 1, Masked<A>>::new(
+                &[0.0],
+                Masked {
+                    output: 0,
+                    value: bad
+                }
+            ),
+            Err(Error::NotFinite)
+        );
+        assert_eq!(Shot::<A, 1>::new(&[bad as f32], 0.0), Err(Error::NotFinite));
+    }
+    assert_eq!(
+        Shot::<A, 1, [A; 2]>::new(&[0.0], [0.0, 1e6]),
+        Err(Error::OutOfRange)
+    );
+}
+
+#[test]
+fn binary_cross_entropy_refuses_targets_outside_zero_to_one_and_wide_models() {
+    type A = <Fixed as Precision>::Act;
+    let shot = |y: f64| Shot::<A, 3>::new(&[0.1, 0.2, 0.3], y).unwrap();
+    let cml = Cml::<Fixed, _, WIDE_P, _>::with_loss(
+        Wide::new(Activation::Relu),
+        BinaryCrossEntropy,
+        quick_config(),
+    )
+    .unwrap();
+    let task = Task::<A, 3, 1, 1>::from_shots(&[shot(1.0)], &[shot(0.0)]).unwrap();
+    let mut ws = Workspace::new();
+    // Four outputs where binary cross-entropy needs one logit.
+    assert!(matches!(
+        cml.estimate(&wide_theta::<Fixed>(), &task, &mut ws),
+        Err(Error::InvalidTarget(_))
+    ));
+    type One = Network<3, Layer<8, Layer<1>>>;
+    let cml = Cml::<Fixed, _, { One::PARAMS }, _>::with_loss(
+        One::new(Activation::Relu),
+        BinaryCrossEntropy,
+        quick_config(),
+    )
+    .unwrap();
+    let theta = ComplexSynapse::<Fixed, { One::PARAMS }>::with_uniform_lambda(
+        [<Fixed as Precision>::Param::from_f64(0.1).unwrap(); One::PARAMS],
+        1.0,
+    )
+    .unwrap();
+    let mut ws = Workspace::new();
+    for y in [-0.01, 1.01] {
+        let task = Task::<A, 3, 1, 1>::from_shots(&[shot(y)], &[shot(0.0)]).unwrap();
+        assert!(matches!(
+            cml.estimate(&theta, &task, &mut ws),
+            Err(Error::InvalidTarget(_))
+        ));
+    }
+    let task = Task::<A, 3, 1, 1>::from_shots(&[shot(1.0)], &[shot(0.0)]).unwrap();
+    assert!(cml.estimate(&theta, &task, &mut ws).is_ok());
+}

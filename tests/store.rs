@@ -115,3 +115,73 @@ fn a_short_buffer_is_an_error() {
         })
     );
 }
+
+#[test]
+fn a_version_2_export_still_loads() {
+    // The boards' priors were written in version 2 (80-byte header, one hidden activation).
+    let path = format!(
+        "{}/boards/app/priors/sinusoid-1-16-16-1.tcml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 2);
+    type Small = Mlp<1, 16, 16>;
+    let (cml, theta) =
+        decode::<Q16_16, _, { Small::PARAMS }>(&Small::new(Activation::Relu), &bytes).unwrap();
+    assert_eq!(cml.config().estimator, Estimator::Symmetric);
+    assert!(theta.lambda().iter().all(|l| l.to_f64() > 0.0));
+    // The same file for the tanh network, or another loss, is refused.
+    assert_eq!(
+        decode::<Q16_16, _, { Small::PARAMS }>(&Small::new(Activation::Tanh), &bytes).unwrap_err(),
+        Error::CorruptState
+    );
+    assert_eq!(
+        store::decode_with_loss::<Q16_16, _, _, { Small::PARAMS }>(
+            &Small::new(Activation::Relu),
+            MaskedSquaredError,
+            &bytes
+        )
+        .unwrap_err(),
+        Error::CorruptState
+    );
+}
+
+#[test]
+fn a_deep_classifier_round_trips_with_its_shape_and_loss() {
+    type Net = Network<4, Layer<6, Layer<5, Layer<4, Layer<3>>>>>;
+    const NP: usize = Net::PARAMS;
+    let net = Net::from_layers(Layer::new(
+        Activation::Tanh,
+        Layer::new(
+            Activation::Relu,
+            Layer::new(Activation::Identity, Layer::new(Activation::Identity, End)),
+        ),
+    ));
+    let cml = Cml::<f64, _, NP, _>::with_loss(net, SoftmaxCrossEntropy, Config::default()).unwrap();
+    let mut rng = SplitMix64::new(5);
+    let omega = core::array::from_fn(|_| rng.uniform(-1.0, 1.0));
+    let lambda = core::array::from_fn(|_| rng.uniform(0.1, 2.0));
+    let theta = ComplexSynapse::<f64, NP>::new(omega, lambda).unwrap();
+    let mut bytes = vec![0u8; encoded_len(NP)];
+    encode(&cml, &theta, &mut bytes).unwrap();
+    let (back, theta_back) =
+        store::decode_with_loss::<f64, _, _, NP>(&net, SoftmaxCrossEntropy, &bytes).unwrap();
+    assert_eq!(theta_back, theta);
+    assert_eq!(back.config(), cml.config());
+    assert_eq!(Model::<f64>::shape(back.model()).to_string(), "4-6-5-4-3");
+    // Another loss, another activation in any layer, or another width: refused.
+    let wrong_loss = store::decode_with_loss::<f64, _, _, NP>(&net, MaskedSquaredError, &bytes);
+    assert_eq!(wrong_loss.unwrap_err(), Error::CorruptState);
+    let mut other = net;
+    other.layers.rest.rest.activation = Activation::Tanh;
+    let wrong_activation =
+        store::decode_with_loss::<f64, _, _, NP>(&other, SoftmaxCrossEntropy, &bytes);
+    assert_eq!(wrong_activation.unwrap_err(), Error::CorruptState);
+    type Wider = Network<4, Layer<6, Layer<5, Layer<4, Layer<4>>>>>;
+    let wider = store::decode_with_loss::<f64, _, _, { Wider::PARAMS }>(
+        &Wider::new(Activation::Relu),
+        SoftmaxCrossEntropy,
+        &bytes,
+    );
+    assert_eq!(wider.unwrap_err(), Error::CorruptState);
+}

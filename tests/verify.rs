@@ -181,3 +181,97 @@ fn bad_input_is_one_line_of_error_and_never_a_panic() {
         }
     }
 }
+
+#[test]
+fn deep_softmax_classifier_agrees_with_the_exact_implicit_gradient() {
+    // 2-8-8-8-3 tanh, softmax cross-entropy, q16.16 (measured when written: cosine 0.999999).
+    let (_, cml, exact) = run_and_parse(&shipped("deep_softmax_q16.json"), 195);
+    let cos = cosine(&cml, &exact);
+    assert!(cos > 0.99, "q16.16 cosine {cos}");
+    let base: Value = serde_json::from_str(&shipped("deep_softmax_q16.json")).unwrap();
+    let mut in_f64 = base.clone();
+    in_f64["scalar"] = "f64".into();
+    let (_, cml, exact) = run_and_parse(&in_f64.to_string(), 195);
+    let cos = cosine(&cml, &exact);
+    assert!(cos > 0.999, "f64 cosine {cos}");
+}
+
+#[test]
+fn every_loss_runs_on_a_network_with_several_outputs() {
+    // 3-16-2: squared error on two outputs, the masked loss on one of them, softmax over both.
+    let base: Value = serde_json::from_str(&shipped("ridge.json")).unwrap();
+    let xs: Vec<Value> = (0..8)
+        .map(|i| serde_json::json!([0.1 * i as f64, -0.2 + 0.05 * i as f64, 0.3]))
+        .collect();
+    let params = 16 * 4 + 2 * 17;
+    let mut rng = tinycml::SplitMix64::new(3);
+    let omega: Vec<f64> = (0..params).map(|_| rng.uniform(-0.5, 0.5)).collect();
+    let targets = [
+        (
+            "squared_error",
+            (0..8)
+                .map(|i| serde_json::json!([0.1 * i as f64, 1.0]))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "masked_squared_error",
+            (0..8)
+                .map(|i| serde_json::json!({"output": i % 2, "value": 0.5}))
+                .collect(),
+        ),
+        (
+            "softmax_cross_entropy",
+            (0..8).map(|i| serde_json::json!(i % 2)).collect(),
+        ),
+    ];
+    for (loss, ys) in targets {
+        let mut p = base.clone();
+        p["model"] = serde_json::json!({"kind": "mlp", "widths": [3, 16, 2], "activation": "tanh"});
+        p["loss"] = loss.into();
+        p["omega"] = serde_json::json!(omega);
+        p["lambda"] = 1.0.into();
+        p["beta"] = 0.01.into();
+        p["inner"] = serde_json::json!({"free_steps": 1000, "nudged_steps": 1000, "lr": 0.1});
+        for set in ["support", "query"] {
+            p[set] = serde_json::json!({"x": xs, "y": ys});
+        }
+        let (_, cml, exact) = run_and_parse(&p.to_string(), params);
+        let cos = cosine(&cml, &exact);
+        assert!(cos > 0.999, "{loss}: cosine {cos}");
+    }
+}
+
+#[test]
+fn bad_targets_and_losses_are_one_line_of_error() {
+    let base: Value = serde_json::from_str(&shipped("deep_softmax_q16.json")).unwrap();
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut p = base.clone();
+        f(&mut p);
+        p.to_string()
+    };
+    let cases = [
+        (
+            edit(&|p| p["support"]["y"][0] = 3.into()),
+            "class label must be below",
+        ),
+        (edit(&|p| p["support"]["y"][0] = 1.5.into()), "class index"),
+        (edit(&|p| p["loss"] = "hinge".into()), "unknown loss"),
+        (
+            edit(&|p| p["loss"] = "binary_cross_entropy".into()),
+            "needs a model with one output",
+        ),
+        (
+            edit(&|p| p["query"]["y"][2] = serde_json::json!([1.0, 2.0])),
+            "class index",
+        ),
+    ];
+    for (text, expected) in cases {
+        match app::run(&text) {
+            Ok(_) => panic!("accepted bad input (expected {expected:?})"),
+            Err(message) => {
+                assert!(message.contains(expected), "{message:?} lacks {expected:?}");
+                assert!(!message.contains('\n'), "{message:?}");
+            }
+        }
+    }
+}

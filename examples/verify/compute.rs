@@ -1,10 +1,10 @@
 //! One problem in one number type: the library's CML estimate, and the `f64` reference.
 
-use super::problem::{ModelKind, Problem, MAX_QUERY, MAX_SUPPORT};
-use tinycml::reference::{self, ridge::Ridge, Dual, InnerSolve};
-use tinycml::SquaredError;
+use super::problem::{FileTarget, ModelKind, Problem, TargetFile, MAX_QUERY, MAX_SUPPORT};
+use tinycml::reference::{self, ridge::Ridge, Dual, InnerSolve, ReferenceLoss};
 use tinycml::{
-    Cml, ComplexSynapse, Config, Learn, Model, Precision, Scalar, Shot, Task, Workspace,
+    Cml, ComplexSynapse, Config, Learn, Loss, LossName, Model, Precision, Scalar, Shot, Target,
+    Task, Workspace,
 };
 
 /// What `verify` prints, as plain `f64` values.
@@ -42,20 +42,29 @@ impl<M> AnyModel for M where
 {
 }
 
-fn exact_shots<const D: usize>(shots: &[(Vec<f64>, f64)]) -> Vec<Shot<f64, D>> {
+fn exact_shots<T: FileTarget, const D: usize>(
+    shots: &[(Vec<f64>, TargetFile)],
+    name: &str,
+) -> Result<Vec<Shot<f64, D, T>>, String> {
     shots
         .iter()
-        .map(|(x, y)| Shot {
-            x: core::array::from_fn(|i| x[i]),
-            y: *y,
+        .enumerate()
+        .map(|(i, (x, y))| {
+            Ok(Shot {
+                x: core::array::from_fn(|j| x[j]),
+                y: T::from_file(y).map_err(|e| format!("{name}.y[{i}]: {e}"))?,
+            })
         })
         .collect()
 }
 
-fn convert_shots<A: Scalar, const D: usize>(
-    shots: &[Shot<f64, D>],
+/// The shots in format `A`, targets converted alongside.
+type Converted<A, T, const D: usize> = Vec<Shot<A, D, <T as Target<f64>>::Map<A>>>;
+
+fn convert_shots<A: Scalar, T: Target<f64>, const D: usize>(
+    shots: &[Shot<f64, D, T>],
     name: &str,
-) -> Result<Vec<Shot<A, D>>, String> {
+) -> Result<Converted<A, T, D>, String> {
     shots
         .iter()
         .enumerate()
@@ -72,13 +81,21 @@ fn convert_params<S: Scalar, const P: usize>(values: &[f64], name: &str) -> Resu
     Ok(out)
 }
 
-/// Runs `problem` with model `model` (`D` inputs, `P` parameters) in the number format `N`.
-pub fn run<N: Precision, M: AnyModel + Model<N>, const D: usize, const P: usize>(
+/// Runs `problem` with model `model` (`D` inputs, `P` parameters) and `loss` on targets `T`
+/// in the number format `N`.
+pub fn run<N, M, L, T, const D: usize, const P: usize>(
     model: M,
+    loss: L,
     problem: &Problem,
-) -> Result<Outcome, String> {
-    let support = exact_shots::<D>(&problem.support);
-    let query = exact_shots::<D>(&problem.query);
+) -> Result<Outcome, String>
+where
+    N: Precision,
+    M: AnyModel + Model<N>,
+    T: FileTarget + Target<f64>,
+    L: Loss<N, T::Map<N::Act>> + ReferenceLoss<T> + LossName,
+{
+    let support = exact_shots::<T, D>(&problem.support, "support")?;
+    let query = exact_shots::<T, D>(&problem.query, "query")?;
 
     // The library, in the requested format.
     let config = Config {
@@ -91,8 +108,8 @@ pub fn run<N: Precision, M: AnyModel + Model<N>, const D: usize, const P: usize>
         learn: Learn::Both,
         ..Config::default()
     };
-    let cml = Cml::<N, M, P>::new(model, config).map_err(|e| e.to_string())?;
-    let mut task = Box::new(Task::<N::Act, D, MAX_SUPPORT, MAX_QUERY>::new());
+    let cml = Cml::<N, M, P, L>::with_loss(model, loss, config).map_err(|e| e.to_string())?;
+    let mut task = Box::new(Task::<N::Act, D, MAX_SUPPORT, MAX_QUERY, T::Map<N::Act>>::new());
     for shot in convert_shots(&support, "support")? {
         task.push_support(shot).map_err(|e| e.to_string())?;
     }
@@ -118,15 +135,21 @@ pub fn run<N: Precision, M: AnyModel + Model<N>, const D: usize, const P: usize>
 
     // The reference, in f64 on the problem's exact values.
     let (exact, reference_grad_norm) = match problem.model {
-        ModelKind::Linear => {
-            let ridge = Ridge::new(&support, &query, &problem.omega, &problem.lambda)
-                .map_err(|e| format!("reference: {e}"))?;
+        ModelKind::Linear if loss.name() == "squared_error" => {
+            let plain = |shots: &[(Vec<f64>, TargetFile)], name| exact_shots::<f64, D>(shots, name);
+            let ridge = Ridge::new(
+                &plain(&problem.support, "support")?,
+                &plain(&problem.query, "query")?,
+                &problem.omega,
+                &problem.lambda,
+            )
+            .map_err(|e| format!("reference: {e}"))?;
             (
                 ridge.gradient().map_err(|e| format!("reference: {e}"))?,
                 None,
             )
         }
-        ModelKind::Mlp { .. } => {
+        _ => {
             let settings = InnerSolve {
                 lr: problem.lr,
                 max_steps: problem.free_steps.saturating_mul(10).max(20_000),
@@ -135,7 +158,7 @@ pub fn run<N: Precision, M: AnyModel + Model<N>, const D: usize, const P: usize>
             };
             let solved = reference::solve_inner(
                 &model,
-                &SquaredError,
+                &loss,
                 &problem.omega,
                 &problem.omega,
                 &problem.lambda,
@@ -147,7 +170,7 @@ pub fn run<N: Precision, M: AnyModel + Model<N>, const D: usize, const P: usize>
             .map_err(|e| format!("reference: {e}"))?;
             let gradient = reference::implicit_gradient(
                 &model,
-                &SquaredError,
+                &loss,
                 &solved.phi,
                 &problem.omega,
                 &problem.lambda,
@@ -161,7 +184,7 @@ pub fn run<N: Precision, M: AnyModel + Model<N>, const D: usize, const P: usize>
     Ok(Outcome {
         cml: estimate,
         exact,
-        outer_loss: reference::data_loss(&model, &SquaredError, &phi_free, &query),
+        outer_loss: reference::data_loss(&model, &loss, &phi_free, &query),
         phi_free,
         saturations: report.saturations.0,
         reference_grad_norm,

@@ -2,16 +2,29 @@
 //! library and the reference can run without further questions.
 
 use serde::Deserialize;
-use tinycml::{Activation, Estimator};
+use tinycml::{Activation, Class, Estimator, Masked};
 
 /// Most support shots a problem may have (the task buffer's capacity).
 pub const MAX_SUPPORT: usize = 256;
 /// Most query shots a problem may have.
 pub const MAX_QUERY: usize = 1024;
 
-/// MLP shapes `[inputs, hidden, hidden, 1]` that `verify` is compiled for.
-pub const MLP_WIDTHS: [[usize; 4]; 4] =
-    [[1, 40, 40, 1], [1, 16, 16, 1], [1, 8, 8, 1], [2, 16, 16, 1]];
+/// Network widths `[inputs, hidden…, outputs]` that `verify` is compiled for.
+pub const MLP_WIDTHS: [&[usize]; 6] = [
+    &[1, 40, 40, 1],
+    &[1, 16, 16, 1],
+    &[1, 8, 8, 1],
+    &[2, 16, 16, 1],
+    &[2, 8, 8, 8, 3],
+    &[3, 16, 2],
+];
+/// Names accepted in `"loss"` (default `squared_error`).
+pub const LOSSES: [&str; 4] = [
+    "squared_error",
+    "masked_squared_error",
+    "binary_cross_entropy",
+    "softmax_cross_entropy",
+];
 /// Largest input count of the linear model.
 pub const MAX_LINEAR_INPUTS: usize = 8;
 
@@ -27,6 +40,7 @@ struct File {
     estimator: String,
     inner: InnerFile,
     scalar: String,
+    loss: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -41,7 +55,70 @@ struct ModelFile {
 #[serde(deny_unknown_fields)]
 struct ShotsFile {
     x: Vec<Vec<f64>>,
-    y: Vec<f64>,
+    y: Vec<TargetFile>,
+}
+
+/// One shot's `y`: a number (one output, a probability, or a class index), one number per
+/// output, or `{"output": k, "value": v}` for the masked loss.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum TargetFile {
+    Number(f64),
+    Vector(Vec<f64>),
+    Masked { output: u16, value: f64 },
+}
+
+/// A target type `verify` can read from a [`TargetFile`].
+pub trait FileTarget: Sized {
+    /// The target, or what is wrong with it.
+    fn from_file(target: &TargetFile) -> Result<Self, String>;
+}
+
+impl FileTarget for f64 {
+    fn from_file(target: &TargetFile) -> Result<Self, String> {
+        match target {
+            TargetFile::Number(v) => Ok(*v),
+            TargetFile::Vector(v) if v.len() == 1 => Ok(v[0]),
+            other => Err(format!("expected one number, found {other:?}")),
+        }
+    }
+}
+
+impl<const O: usize> FileTarget for [f64; O] {
+    fn from_file(target: &TargetFile) -> Result<Self, String> {
+        match target {
+            TargetFile::Vector(v) if v.len() == O => Ok(core::array::from_fn(|i| v[i])),
+            TargetFile::Number(v) if O == 1 => Ok([*v; O]),
+            other => Err(format!(
+                "expected {O} numbers (one per output), found {other:?}"
+            )),
+        }
+    }
+}
+
+impl FileTarget for Class {
+    fn from_file(target: &TargetFile) -> Result<Self, String> {
+        match target {
+            TargetFile::Number(v) if v.fract() == 0.0 && (0.0..65536.0).contains(v) => {
+                Ok(Class(*v as u16))
+            }
+            other => Err(format!("expected a class index 0..65535, found {other:?}")),
+        }
+    }
+}
+
+impl FileTarget for Masked<f64> {
+    fn from_file(target: &TargetFile) -> Result<Self, String> {
+        match target {
+            TargetFile::Masked { output, value } => Ok(Masked {
+                output: *output,
+                value: *value,
+            }),
+            other => Err(format!(
+                "expected {{\"output\": k, \"value\": v}}, found {other:?}"
+            )),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -66,10 +143,10 @@ struct InnerFile {
 pub enum ModelKind {
     /// `f(x) = w·x + b`.
     Linear,
-    /// `[inputs, hidden, hidden, 1]`.
+    /// A dense network, `widths = [inputs, hidden…, outputs]`, linear output layer.
     Mlp {
-        /// Hidden width (both layers).
-        hidden: usize,
+        /// Index into [`MLP_WIDTHS`].
+        shape: usize,
         /// Hidden nonlinearity.
         activation: Activation,
     },
@@ -80,8 +157,9 @@ pub enum ModelKind {
 pub struct Problem {
     pub model: ModelKind,
     pub inputs: usize,
-    pub support: Vec<(Vec<f64>, f64)>,
-    pub query: Vec<(Vec<f64>, f64)>,
+    pub loss: String,
+    pub support: Vec<(Vec<f64>, TargetFile)>,
+    pub query: Vec<(Vec<f64>, TargetFile)>,
     pub omega: Vec<f64>,
     pub lambda: Vec<f64>,
     pub beta: f64,
@@ -97,7 +175,10 @@ pub struct Problem {
 pub fn params(model: ModelKind, inputs: usize) -> usize {
     match model {
         ModelKind::Linear => inputs + 1,
-        ModelKind::Mlp { hidden, .. } => hidden * (inputs + 1) + hidden * (hidden + 1) + hidden + 1,
+        ModelKind::Mlp { shape, .. } => MLP_WIDTHS[shape]
+            .windows(2)
+            .map(|w| w[1] * (w[0] + 1))
+            .sum(),
     }
 }
 
@@ -108,7 +189,11 @@ fn finite(values: &[f64], what: &str) -> Result<(), String> {
     }
 }
 
-fn shots(file: ShotsFile, name: &str, capacity: usize) -> Result<Vec<(Vec<f64>, f64)>, String> {
+fn shots(
+    file: ShotsFile,
+    name: &str,
+    capacity: usize,
+) -> Result<Vec<(Vec<f64>, TargetFile)>, String> {
     if file.x.len() != file.y.len() {
         return Err(format!(
             "{name}: {} inputs but {} targets",
@@ -136,7 +221,14 @@ fn shots(file: ShotsFile, name: &str, capacity: usize) -> Result<Vec<(Vec<f64>, 
         }
         finite(row, &format!("{name}.x[{i}]"))?;
     }
-    finite(&file.y, &format!("{name}.y"))?;
+    for (i, y) in file.y.iter().enumerate() {
+        let values = match y {
+            TargetFile::Number(v) => vec![*v],
+            TargetFile::Vector(v) => v.clone(),
+            TargetFile::Masked { value, .. } => vec![*value],
+        };
+        finite(&values, &format!("{name}.y[{i}]"))?;
+    }
     Ok(file.x.into_iter().zip(file.y).collect())
 }
 
@@ -178,21 +270,18 @@ pub fn parse(json: &str) -> Result<Problem, String> {
                 }
                 None => return Err("model: an mlp needs \"activation\" (relu or tanh)".into()),
             };
-            if !MLP_WIDTHS.iter().any(|w| w.as_slice() == widths.as_slice()) {
+            let Some(shape) = MLP_WIDTHS.iter().position(|w| *w == widths.as_slice()) else {
                 return Err(format!(
                     "mlp widths {widths:?} are not compiled into verify; supported: {MLP_WIDTHS:?}"
                 ));
-            }
+            };
             if widths[0] != inputs {
                 return Err(format!(
                     "mlp widths start with {} inputs but the shots have {inputs}",
                     widths[0]
                 ));
             }
-            ModelKind::Mlp {
-                hidden: widths[1],
-                activation,
-            }
+            ModelKind::Mlp { shape, activation }
         }
         other => {
             return Err(format!(
@@ -201,6 +290,13 @@ pub fn parse(json: &str) -> Result<Problem, String> {
         }
     };
 
+    let loss = file.loss.unwrap_or_else(|| LOSSES[0].to_string());
+    if !LOSSES.contains(&loss.as_str()) {
+        return Err(format!(
+            "unknown loss {loss:?}: expected one of {}",
+            LOSSES.join(", ")
+        ));
+    }
     let p = params(model, inputs);
     if file.omega.len() != p {
         return Err(format!(
@@ -247,6 +343,7 @@ pub fn parse(json: &str) -> Result<Problem, String> {
     Ok(Problem {
         model,
         inputs,
+        loss,
         support,
         query,
         omega: file.omega,

@@ -26,7 +26,7 @@ use crate::Error;
 ///
 /// let mut errors = [0.0f64];
 /// let mut sat = Saturations::default();
-/// BinaryCrossEntropy.output_errors(&[0.0], &1.0, 1.0, &mut errors, &mut sat);
+/// Loss::<f64, f64>::output_errors(&BinaryCrossEntropy, &[0.0], &1.0, 1.0, &mut errors, &mut sat);
 /// assert!((errors[0] + 0.5).abs() < 1e-12); // σ(0) − 1
 /// assert!(Loss::<f64, f64>::check(&BinaryCrossEntropy, &1.5, 1).is_err());
 /// ```

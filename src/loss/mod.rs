@@ -9,8 +9,8 @@
 //! |---|---|---|---|
 //! | [`SquaredError`] | a value or `[A; O]` | `½ ‖f(x) − y‖²` | MSE `‖f(x) − y‖²` (no ½, as the MAML literature) |
 //! | [`MaskedSquaredError`] | [`Masked`]: one output and its value | `½ (f_k(x) − y)²` | `(f_k(x) − y)²` |
-//! | `BinaryCrossEntropy` | a probability in `[0, 1]`, one logit output | `softplus(z) − y·z` | the same |
-//! | `SoftmaxCrossEntropy` | [`Class`] `0..C`, `C ≥ 2` logits | `−log softmax(z)_c` | the same |
+//! | [`BinaryCrossEntropy`] | a probability in `[0, 1]`, one logit output | `softplus(z) − y·z` | the same |
+//! | [`SoftmaxCrossEntropy`] | [`Class`] `0..C`, `C ≥ 2` logits | `−log softmax(z)_c` | the same |
 //!
 //! The data loss on a set is the mean over its shots (ALGORITHM.md §1). Targets are checked
 //! against the model by [`Loss::check`] before any learning starts, so a class beyond the
@@ -19,10 +19,10 @@
 //! [`Masked`]: crate::task::Masked
 //! [`Class`]: crate::task::Class
 
-//mod cross_entropy;
+mod cross_entropy;
 mod squared;
 
-//pub use cross_entropy::{BinaryCrossEntropy, SoftmaxCrossEntropy};
+pub use cross_entropy::{BinaryCrossEntropy, SoftmaxCrossEntropy};
 pub use squared::{MaskedSquaredError, Regression, SquaredError};
 
 use crate::nn::Model;

@@ -90,7 +90,7 @@ impl<N: Precision, T: Regression<N::Act> + Send + Sync> Loss<N, T> for SquaredEr
 /// let target = Masked { output: 1, value: 3.0 };
 /// let mut errors = [9.0f64; 3];
 /// let mut sat = Saturations::default();
-/// MaskedSquaredError.output_errors(&[1.0, 2.0, 3.0], &target, 1.0, &mut errors, &mut sat);
+/// Loss::<f64, _>::output_errors(&MaskedSquaredError, &[1.0, 2.0, 3.0], &target, 1.0, &mut errors, &mut sat);
 /// assert_eq!(errors, [0.0, -1.0, 0.0]);
 /// assert!(Loss::<f64, _>::check(&MaskedSquaredError, &Masked { output: 3, value: 0.0 }, 3).is_err());
 /// ```

@@ -28,14 +28,24 @@ pub const fn dense_params(inputs: usize, outputs: usize) -> usize {
     outputs * (inputs + 1)
 }
 
+/// One layer's view of a flat vector: its weight columns, its biases, and what follows it.
+pub type LayerView<'a, T, const INPUTS: usize, const OUTPUTS: usize> =
+    (&'a [[T; OUTPUTS]; INPUTS], &'a [T; OUTPUTS], &'a [T]);
+
+/// [`LayerView`] of a vector being written.
+pub type LayerViewMut<'a, T, const INPUTS: usize, const OUTPUTS: usize> = (
+    &'a mut [[T; OUTPUTS]; INPUTS],
+    &'a mut [T; OUTPUTS],
+    &'a mut [T],
+);
+
 /// Splits the front of a flat parameter (or gradient) vector into one layer's `INPUTS` weight
 /// columns and its biases, and returns the rest. `None` when `params` is too short, which the
 /// callers' types rule out: every public entry point holds exactly `P = PARAMS` values.
 #[inline(always)]
-#[allow(clippy::type_complexity)] // the three parts of a layer, named by the doc comment
 pub fn split_layer<T, const INPUTS: usize, const OUTPUTS: usize>(
     params: &[T],
-) -> Option<(&[[T; OUTPUTS]; INPUTS], &[T; OUTPUTS], &[T])> {
+) -> Option<LayerView<'_, T, INPUTS, OUTPUTS>> {
     let (layer, rest) = params.split_at_checked(dense_params(INPUTS, OUTPUTS))?;
     let (columns, _) = layer.as_chunks::<OUTPUTS>();
     let (columns, biases) = columns.split_first_chunk::<INPUTS>()?;
@@ -44,10 +54,9 @@ pub fn split_layer<T, const INPUTS: usize, const OUTPUTS: usize>(
 
 /// [`split_layer`] for a gradient being written.
 #[inline(always)]
-#[allow(clippy::type_complexity)]
 pub fn split_layer_mut<T, const INPUTS: usize, const OUTPUTS: usize>(
     params: &mut [T],
-) -> Option<(&mut [[T; OUTPUTS]; INPUTS], &mut [T; OUTPUTS], &mut [T])> {
+) -> Option<LayerViewMut<'_, T, INPUTS, OUTPUTS>> {
     let (layer, rest) = params.split_at_mut_checked(dense_params(INPUTS, OUTPUTS))?;
     let (columns, _) = layer.as_chunks_mut::<OUTPUTS>();
     let (columns, biases) = columns.split_first_chunk_mut::<INPUTS>()?;

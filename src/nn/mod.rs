@@ -149,6 +149,17 @@ impl Shape {
     }
 }
 
+/// `inputs-w1-w2-…-wL`, e.g. `1-40-40-1` (activations are not shown).
+impl core::fmt::Display for Shape {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.inputs)?;
+        for layer in self.layers() {
+            write!(f, "-{}", layer.outputs)?;
+        }
+        Ok(())
+    }
+}
+
 /// A network with a flat parameter vector, in precision `N`.
 pub trait Model<N: Precision> {
     /// Inputs per shot.

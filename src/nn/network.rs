@@ -312,7 +312,23 @@ where
     }
 }
 
-/// A dense network with `INPUTS` inputs and the layers `L`; see the [module docs](self).
+/// A dense network with `INPUTS` inputs and the layers `L`; see the [module docs](self) for
+/// the parameter layout.
+///
+/// ```
+/// use tinycml::{Activation, Model, Network, Layer};
+///
+/// type Net = Network<4, Layer<8, Layer<3>>>; // 4 inputs, 8 ReLU units, 3 linear outputs
+/// let net = Net::new(Activation::Relu);
+/// assert_eq!(Net::PARAMS, 8 * 5 + 3 * 9);
+/// assert_eq!(Model::<f32>::shape(&net).to_string(), "4-8-3");
+///
+/// // One forward pass in f32 (a `Cml` hides the buffers: see `Cml::predict`).
+/// let params = [0.1f32; Net::PARAMS];
+/// let mut buffers = <Net as Model<f32>>::Buffers::default();
+/// let outputs = Model::<f32>::forward(&net, &params, &[1.0, 0.0, -1.0, 0.5], &mut buffers, &mut Default::default());
+/// assert_eq!(outputs.len(), 3);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Network<const INPUTS: usize, L> {
     /// The layers, first to last.

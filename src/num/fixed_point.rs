@@ -4,7 +4,7 @@
 //! target: products go through `i64`, are rounded to nearest (ties up) once, and saturate at
 //! the edges of the format.
 
-use super::{tanh, Saturations, Scalar};
+use super::{exp, ln, tanh, Saturations, Scalar};
 use fixed::{types::extra::LeEqU32, FixedI32};
 
 /// Clamps a wide value into `i32`, reporting whether it had to.
@@ -138,6 +138,14 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
     #[inline]
     fn tanh(self) -> Self {
         Self::from_bits(tanh::tanh_bits(self.to_bits(), Self::FRAC_NBITS))
+    }
+    #[inline]
+    fn exp(self) -> Self {
+        Self::from_bits(exp::exp_bits(self.to_bits(), Self::FRAC_NBITS))
+    }
+    #[inline]
+    fn ln(self) -> Self {
+        Self::from_bits(ln::ln_bits(self.to_bits(), Self::FRAC_NBITS))
     }
     #[inline(always)]
     fn is_usable(self) -> bool {

@@ -14,8 +14,10 @@
 //! Q16.16. Products are formed in `i64` and rounded once; overflow saturates instead of
 //! wrapping, and the kernels that can saturate count it in a [`Saturations`] counter.
 
+pub mod exp;
 mod fixed_point;
 mod float;
+pub mod ln;
 mod precision;
 pub mod tanh;
 
@@ -85,6 +87,19 @@ pub trait Scalar: Copy + Default + PartialEq + PartialOrd + Debug + Send + Sync 
     fn sqrt(self) -> Self;
     /// Hyperbolic tangent (fixed point: see [`tanh`] for the method and its error).
     fn tanh(self) -> Self;
+    /// Natural exponential `e^x`, for softmax and cross-entropy.
+    ///
+    /// Floats: `libm` (IEEE: overflow gives `+∞`, underflow 0). Fixed point: see [`exp`] for
+    /// the method and its error; results beyond the largest value saturate to it (not counted
+    /// in [`Saturations`]: check [`Scalar::is_usable`]) and results below half a step are 0.
+    fn exp(self) -> Self;
+    /// Natural logarithm `ln x`, for cross-entropy losses.
+    ///
+    /// Floats: `libm` (IEEE: `ln 0 = −∞`, a negative input gives NaN). Fixed point: see [`ln`]
+    /// for the method and its error; `x ≤ 0` gives the most negative value of the format
+    /// (`ln 0 = −∞`, saturated). The dual numbers of `reference` (feature `std`): a fixed, very
+    /// negative value with zero derivative for `x ≤ 0`.
+    fn ln(self) -> Self;
 
     /// True when the value is finite and not pinned at the edge of its range: the test a
     /// learner state must pass before it may become meta-state.

@@ -37,6 +37,10 @@ impl Dual {
     pub const fn constant(v: f64) -> Self {
         Self { v, d: 0.0 }
     }
+
+    /// What [`Scalar::ln`] gives for `v ≤ 0` (value; the derivative is 0): just below
+    /// `ln(2^-1074) = −744.44`, the logarithm of the smallest positive `f64`.
+    pub const LN_NONPOSITIVE: f64 = -745.0;
 }
 
 impl PartialOrd for Dual {
@@ -105,6 +109,22 @@ impl Scalar for Dual {
     fn tanh(self) -> Self {
         let t = libm::tanh(self.v);
         Dual::new(t, self.d * (1.0 - t * t))
+    }
+    /// `e^(a + bε) = e^a + b e^a ε`.
+    fn exp(self) -> Self {
+        let e = libm::exp(self.v);
+        Dual::new(e, self.d * e)
+    }
+    /// `ln(a + bε) = ln a + (b / a) ε` for `a > 0`. For `a ≤ 0` (no logarithm) the value is
+    /// the constant [`Dual::LN_NONPOSITIVE`] with derivative 0: finite, so a loss stays a
+    /// number, and below the logarithm of every positive `f64`, so `ln` stays non-decreasing.
+    /// NaN stays NaN.
+    fn ln(self) -> Self {
+        if self.v <= 0.0 {
+            Dual::constant(Dual::LN_NONPOSITIVE)
+        } else {
+            Dual::new(libm::log(self.v), self.d / self.v)
+        }
     }
     #[inline(always)]
     fn is_usable(self) -> bool {

@@ -21,7 +21,7 @@ use crate::demo::{SHOTS, STREAM_QUERY};
 use tinycml::inner::{descend, PhaseSpec};
 use tinycml::{
     sinusoid, Cml, ComplexSynapse, Config, Error, MetaOptimizer, Model, Phase, Precision,
-    Saturations, Scalar, Sgd, Shape, SplitMix64, Task, Workspace,
+    Saturations, Scalar, Sgd, Shape, SplitMix64, SquaredError, Task, Workspace,
 };
 
 /// Counts what a closure costs (instructions, on the QEMU boards).
@@ -30,38 +30,25 @@ pub trait Meter {
     fn count(&mut self, f: &mut dyn FnMut()) -> u64;
 }
 
-/// Multiply-accumulates of one inner step of an MLP `D-H1-H2-1` on `shots` shots, counted
-/// from the widths: per shot, the forward pass (`D·H1 + H1·H2 + H2`), the weight gradients
-/// (the same again) and the errors sent back to the two hidden layers (`H2 + H1·H2`; none to
-/// the inputs); then the update's two multiplies per parameter (`λ·(φ − ω)` and `lr·total`).
-/// Biases are additions, not counted. `None` for shapes other than the MLP.
+/// Multiply-accumulates of one inner step of a dense network on `shots` shots, counted from
+/// the widths: per shot, the forward pass (`Σ inputs·outputs` over the layers), the weight
+/// gradients (the same again) and the errors sent back from every layer but the first (for
+/// `D-H1-H2-1`: `H1·H2 + H2`; none to the inputs); then the update's two multiplies per
+/// parameter (`λ·(φ − ω)` and `lr·total`). Biases are additions, not counted.
 pub fn macs_per_step(shape: Shape, params: usize, shots: usize) -> Option<u64> {
-    match shape {
-        Shape::Mlp {
-            inputs,
-            hidden1,
-            hidden2,
-            ..
-        } => {
-            let (d, h1, h2) = (inputs as u64, hidden1 as u64, hidden2 as u64);
-            let per_shot = 2 * d * h1 + 3 * h1 * h2 + 3 * h2;
-            Some(per_shot * shots as u64 + 2 * params as u64)
-        }
-        Shape::Linear { .. } => None,
+    let mut inputs = shape.inputs as u64;
+    let mut per_shot = 0;
+    for (index, layer) in shape.layers().iter().enumerate() {
+        let products = inputs * layer.outputs as u64;
+        per_shot += 2 * products + if index > 0 { products } else { 0 };
+        inputs = layer.outputs as u64;
     }
+    Some(per_shot * shots as u64 + 2 * params as u64)
 }
 
 /// `D-H1-H2-1` for the report.
 fn net_name(shape: Shape) -> crate::console::Line {
-    match shape {
-        Shape::Mlp {
-            inputs,
-            hidden1,
-            hidden2,
-            ..
-        } => format(format_args!("{inputs}-{hidden1}-{hidden2}-1")),
-        Shape::Linear { inputs } => format(format_args!("linear-{inputs}")),
-    }
+    format(format_args!("{shape}"))
 }
 
 /// The held-out task every measurement adapts to (task 0 of the shared held-out set), in the
@@ -119,6 +106,7 @@ pub fn inner_step<N: Precision, M: Model<N>, const P: usize>(
     let count = meter.count(&mut || {
         result = descend(
             model,
+            &SquaredError,
             theta,
             task.support(),
             &[],

@@ -66,31 +66,8 @@ pub struct Prior<'a, const P: usize> {
     pub export_len: usize,
 }
 
-fn describe<M: Model<Q16_16>>(model: &M) -> Line4 {
-    match model.shape() {
-        Shape::Mlp {
-            inputs,
-            hidden1,
-            hidden2,
-            ..
-        } => Line4::Mlp(inputs, hidden1, hidden2),
-        Shape::Linear { inputs } => Line4::Linear(inputs),
-    }
-}
-
-/// A model's shape, printable.
-enum Line4 {
-    Mlp(u16, u16, u16),
-    Linear(u16),
-}
-
-impl core::fmt::Display for Line4 {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Line4::Mlp(i, h1, h2) => write!(f, "{i}-{h1}-{h2}-1"),
-            Line4::Linear(i) => write!(f, "linear {i}"),
-        }
-    }
+fn describe<M: Model<Q16_16>>(model: &M) -> Shape {
+    model.shape()
 }
 
 /// Runs deploy, then meta-learning, then prints the fingerprint and the verdict.

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Shows that no code outside `core` calls an index panic (`panic_bounds_check`,
+# `slice_index_fail`, `slice_*_index_len_fail`) in the Cortex-M4F firmware: tinycml's kernels
+# take fixed-size arrays and split flat parameters with checked operations, so the compiler
+# has no bounds check left to emit. Library code inlined into the demo would show up under the
+# demo's function names, so every caller outside `core` counts. Needs arm-none-eabi-objdump
+# (apt binutils-arm-none-eabi) and the firmware built (`cargo build --release` in qemu-m4f).
+set -euo pipefail
+cd "$(dirname "$0")"
+dir=target/thumbv7em-none-eabihf/release
+status=0
+for bin in demo deploy bench bench-f32; do
+    callers=$(arm-none-eabi-objdump -d -C --no-show-raw-insn "$dir/$bin" | awk '
+        /^[0-9a-f]+ <.*>:$/ { fn = $0; next }
+        /<core::panicking::panic_bounds_check>$|<core::slice::index::slice_(index|end_index|start_index)[a-z_]*fail[a-z_]*>$/ { print fn }
+    ' | grep -v '<core::\|<<char>' | sort -u || true)
+    if [ -n "$callers" ]; then
+        echo "$bin: index panics reachable from:"
+        echo "$callers"
+        status=1
+    else
+        echo "$bin: no index panic outside core"
+    fi
+done
+exit $status

@@ -1,0 +1,325 @@
+//! The digits family (`tinycml::digits`): the committed file is the one its README describes,
+//! rotations are permutations, meta-training never sees digits 5–9, the held-out sets match
+//! their published check values, and the JSON dump reloads bit for bit.
+
+#[path = "../examples/digits/heldout.rs"]
+#[allow(dead_code)]
+mod heldout;
+
+use sha2::{Digest, Sha256};
+use tinycml::digits::{
+    self, rotate, ClassId, Digits, FormatError, Split, BUNDLED, BUNDLED_COUNTS, BUNDLED_IMAGES,
+    HEADER, HELDOUT_SEED, HELDOUT_TASKS, PIXELS, QUERY_PER_CLASS, RECORD,
+};
+use tinycml::{Class, Error, Precision, SplitMix64, Q16_16};
+
+/// The SHA-256 in data/digits/README.md.
+const SHA256: &str = "1a9f3877393436e211e39e59a1d8ad8dc6d51370e0d3e9b4df0c203469bb1557";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn the_committed_file_has_the_published_hash() {
+    let path = format!("{}/data/digits/digits.bin", env!("CARGO_MANIFEST_DIR"));
+    let file = std::fs::read(&path).unwrap();
+    assert_eq!(hex(&Sha256::digest(&file)), SHA256);
+    assert_eq!(file, BUNDLED, "the embedded bytes are the committed file");
+}
+
+#[test]
+fn the_class_counts_are_the_published_ones() {
+    let data = Digits::bundled();
+    assert_eq!(data.len(), BUNDLED_IMAGES);
+    assert_eq!(data.counts(), BUNDLED_COUNTS);
+    assert_eq!(
+        BUNDLED_COUNTS.iter().map(|&c| c as usize).sum::<usize>(),
+        1797
+    );
+    // The first image of load_digits() is a 0.
+    let (pixels, label) = data.image(0).unwrap();
+    assert_eq!(label, 0);
+    assert_eq!(&pixels[..8], &[0, 0, 5, 13, 9, 1, 0, 0]);
+    assert!(data.image(BUNDLED_IMAGES).is_none());
+}
+
+#[test]
+fn damage_is_named() {
+    assert_eq!(
+        Digits::parse(&BUNDLED[..5]).unwrap_err(),
+        FormatError::Truncated
+    );
+    let mut bytes = BUNDLED.to_vec();
+    bytes[0] = b'X';
+    assert_eq!(Digits::parse(&bytes).unwrap_err(), FormatError::BadMagic);
+    let mut bytes = BUNDLED.to_vec();
+    bytes[4] = 2;
+    assert_eq!(
+        Digits::parse(&bytes).unwrap_err(),
+        FormatError::UnsupportedVersion { found: 2 }
+    );
+    assert_eq!(
+        Digits::parse(&BUNDLED[..BUNDLED.len() - 1]).unwrap_err(),
+        FormatError::WrongLength {
+            expected: BUNDLED.len(),
+            found: BUNDLED.len() - 1
+        }
+    );
+    let mut bytes = BUNDLED.to_vec();
+    bytes[HEADER + RECORD * 3 + 10] = 17;
+    assert_eq!(
+        Digits::parse(&bytes).unwrap_err(),
+        FormatError::BadPixel {
+            image: 3,
+            value: 17
+        }
+    );
+    let mut bytes = BUNDLED.to_vec();
+    bytes[HEADER + RECORD * 7 + PIXELS] = 10;
+    assert_eq!(
+        Digits::parse(&bytes).unwrap_err(),
+        FormatError::BadLabel {
+            image: 7,
+            value: 10
+        }
+    );
+}
+
+#[test]
+fn rotations_are_permutations_and_turn_counter_clockwise() {
+    let image: [u8; 64] = core::array::from_fn(|i| i as u8);
+    let mut turned = image;
+    for turn in 1..=4 {
+        turned = rotate(&turned, 1);
+        assert_eq!(turned, rotate(&image, turn));
+        let mut sorted = turned;
+        sorted.sort_unstable();
+        assert_eq!(sorted, image, "{turn} quarter turns permute the pixels");
+    }
+    assert_eq!(turned, image, "four quarter turns give the image back");
+    // Counter-clockwise: the top-right pixel goes to the top-left, the top row becomes the
+    // left column read bottom to top.
+    let once = rotate(&image, 1);
+    assert_eq!(once[0], image[7]);
+    assert_eq!(once[8 * 7], image[0]);
+    assert_eq!(rotate(&image, 2)[0], image[63]);
+    // Inputs are the rotated pixels / 16.
+    let data = Digits::bundled();
+    let (pixels, _) = data.image(5).unwrap();
+    let class = ClassId::new(5, 3).unwrap();
+    let x = data.input(5, class).unwrap();
+    let expected = rotate(&pixels, 3).map(|p| p as f64 / 16.0);
+    assert_eq!(x, expected);
+    assert_eq!((class.id(), class.digit(), class.degrees()), (23, 5, 270));
+}
+
+#[test]
+fn meta_training_tasks_never_see_digits_five_to_nine() {
+    let data = Digits::bundled();
+    let mut rng = SplitMix64::new(1);
+    let mut seen = [false; 40];
+    for _ in 0..2000 {
+        let (drawn, task) = data
+            .sample::<f32, 25, 75>(&mut rng, Split::MetaTrain.classes(), 5, 5, 15)
+            .unwrap();
+        for &c in &drawn.classes {
+            assert!(c.digit() <= 4 && c.id() < 20, "{c:?}");
+            seen[c.id() as usize] = true;
+        }
+        for (&image, shot) in drawn.support_images.iter().zip(task.support()) {
+            let (_, label) = data.image(image as usize).unwrap();
+            assert!(label <= 4);
+            assert_eq!(label, drawn.classes[shot.y.0 as usize].digit());
+        }
+        for &image in &drawn.query_images {
+            assert!(data.image(image as usize).unwrap().1 <= 4);
+        }
+    }
+    assert!(
+        seen[..20].iter().all(|&s| s),
+        "every training class is drawn"
+    );
+}
+
+#[test]
+fn a_task_has_distinct_images_per_class_and_labels_in_draw_order() {
+    let data = Digits::bundled();
+    let mut rng = SplitMix64::new(2);
+    for _ in 0..200 {
+        let (drawn, task) = data
+            .sample::<Q16_16Act, 25, 75>(&mut rng, Split::MetaTest.classes(), 5, 5, 15)
+            .unwrap();
+        let classes: Vec<ClassId> = drawn.classes.to_vec();
+        let mut sorted = classes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 5, "classes without replacement");
+        for label in 0..5 {
+            let support = &drawn.support_images[5 * label..5 * label + 5];
+            let query = &drawn.query_images[15 * label..15 * label + 15];
+            let mut all: Vec<u16> = support.iter().chain(query).copied().collect();
+            all.sort_unstable();
+            all.dedup();
+            assert_eq!(all.len(), 20, "images without replacement within a class");
+            for shot in &task.support()[5 * label..5 * label + 5] {
+                assert_eq!(shot.y, Class(label as u16));
+            }
+            for shot in &task.query()[15 * label..15 * label + 15] {
+                assert_eq!(shot.y, Class(label as u16));
+            }
+        }
+    }
+}
+
+type Q16_16Act = <Q16_16 as Precision>::Act;
+
+#[test]
+fn bad_requests_are_refused_before_drawing() {
+    let data = Digits::bundled();
+    let mut rng = SplitMix64::new(3);
+    let pool = Split::MetaTest.classes();
+    let before = rng.clone();
+    let too_many_ways = data.sample::<f32, 100, 100>(&mut rng, pool, 21, 1, 1);
+    assert!(matches!(too_many_ways, Err(Error::InvalidConfig(_))));
+    let small = data.sample::<f32, 4, 75>(&mut rng, pool, 5, 1, 15);
+    assert_eq!(small.unwrap_err(), Error::TooManyShots { capacity: 4 });
+    let twice = [pool[0], pool[1], pool[0]];
+    let repeated = data.sample::<f32, 5, 75>(&mut rng, &twice, 2, 1, 15);
+    assert!(matches!(repeated, Err(Error::InvalidConfig(_))));
+    assert_eq!(rng, before, "nothing was drawn");
+}
+
+/// Order-sensitive checksums of one held-out set: Σ over tasks and labels of
+/// (label + 1)·class id, Σ of every image index (support and query), Σ of every input.
+fn checksums(shots: usize) -> (u64, u64, f64) {
+    let data = Digits::bundled();
+    let (mut classes, mut images, mut inputs) = (0u64, 0u64, 0.0f64);
+    let mut n = 0;
+    for item in digits::heldout::<f64, 25, 75>(&data, shots) {
+        let (drawn, task) = item.unwrap();
+        n += 1;
+        for (label, c) in drawn.classes.iter().enumerate() {
+            classes += (label as u64 + 1) * c.id() as u64;
+        }
+        images += drawn
+            .support_images
+            .iter()
+            .chain(&drawn.query_images)
+            .map(|&i| i as u64)
+            .sum::<u64>();
+        // Multiples of 1/16 below 2^40: the sum is exact in any order.
+        inputs += task
+            .support()
+            .iter()
+            .chain(task.query())
+            .flat_map(|s| s.x)
+            .sum::<f64>();
+        assert_eq!(task.support().len(), 5 * shots);
+        assert_eq!(task.query().len(), 5 * QUERY_PER_CLASS);
+    }
+    assert_eq!(n, HELDOUT_TASKS);
+    (classes, images, inputs)
+}
+
+/// The check values published in README.md: task 0 of each set, and the checksums.
+#[test]
+fn heldout_sets_match_the_published_check_values() {
+    let data = Digits::bundled();
+    let ids =
+        |drawn: &digits::Drawn<25, 75>| drawn.classes.iter().map(|c| c.id()).collect::<Vec<_>>();
+
+    let (one, _) = digits::heldout::<f64, 25, 75>(&data, 1)
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(ids(&one), [24, 31, 25, 37, 35]);
+    assert_eq!(one.support_images, [452, 1649, 1503, 92, 722]);
+    assert_eq!(checksums(1), (220_880, 35_951_659, 782_069.125));
+
+    let (five, _) = digits::heldout::<f64, 25, 75>(&data, 5)
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ids(&five),
+        [24, 31, 25, 37, 35],
+        "separate generators, same seed"
+    );
+    assert_eq!(five.support_images[..5], [452, 196, 1063, 58, 1223]);
+    assert_eq!(five.query_images[..3], [939, 474, 1773]);
+    assert_eq!(checksums(5), (219_664, 45_029_698, 978_051.062_5));
+    assert_eq!(HELDOUT_SEED, 20240601);
+}
+
+#[test]
+fn heldout_sets_are_deterministic_and_the_same_in_every_format() {
+    let data = Digits::bundled();
+    for shots in [1, 5] {
+        let a = digits::heldout::<f64, 25, 75>(&data, shots);
+        let b = digits::heldout::<Q16_16Act, 25, 75>(&data, shots);
+        for (x, y) in a.zip(b) {
+            let ((dx, tx), (dy, ty)) = (x.unwrap(), y.unwrap());
+            assert_eq!(dx, dy);
+            // Pixels / 16 are exact in Q16.16 too.
+            for (sx, sy) in tx
+                .support()
+                .iter()
+                .chain(tx.query())
+                .zip(ty.support().iter().chain(ty.query()))
+            {
+                assert_eq!(sx.y, sy.y);
+                assert!(sx
+                    .x
+                    .iter()
+                    .zip(&sy.x)
+                    .all(|(&f, &q)| f == q.to_num::<f64>()));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_json_dump_reloads_bit_for_bit() {
+    let data = Digits::bundled();
+    let path = format!("{}/digits-heldout.json", env!("CARGO_TARGET_TMPDIR"));
+    heldout::dump(&data, &path).unwrap();
+    let document = heldout::load(&path).unwrap();
+    assert_eq!(document.seed, HELDOUT_SEED);
+    assert_eq!(
+        (document.ways, document.query_per_class),
+        (5, QUERY_PER_CLASS)
+    );
+    let sets = heldout::sets(&data).unwrap();
+    assert_eq!(document.sets.len(), sets.len());
+    for (json, (shots, tasks)) in document.sets.iter().zip(&sets) {
+        assert_eq!(json.shots, *shots);
+        assert_eq!(json.tasks.len(), HELDOUT_TASKS);
+        for (index, (j, (drawn, task))) in json.tasks.iter().zip(tasks).enumerate() {
+            assert_eq!(j.index, index);
+            for (label, (c, &id)) in j.classes.iter().zip(&drawn.classes).enumerate() {
+                assert_eq!(c.label as usize, label);
+                assert_eq!(
+                    (c.id, c.digit, c.rotation_degrees),
+                    (id.id(), id.digit(), id.degrees())
+                );
+            }
+            for (side, shots, images) in [
+                (&j.support, task.support(), &drawn.support_images[..]),
+                (&j.query, task.query(), &drawn.query_images[..]),
+            ] {
+                assert_eq!(side.images, images);
+                assert_eq!(side.labels.len(), shots.len());
+                assert_eq!(side.inputs.len(), shots.len());
+                for ((x, &y), shot) in side.inputs.iter().zip(&side.labels).zip(shots) {
+                    assert_eq!(Class(y), shot.y);
+                    assert_eq!(x.len(), PIXELS);
+                    for (a, b) in x.iter().zip(&shot.x) {
+                        assert_eq!(a.to_bits(), b.to_bits());
+                    }
+                }
+            }
+        }
+    }
+    std::fs::remove_file(&path).unwrap();
+}
