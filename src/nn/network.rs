@@ -45,6 +45,21 @@
 //! ));
 //! assert_eq!(net, same);
 //! ```
+//!
+//! A task whose shots have another input width than the network does not compile (the
+//! same code with `Shot::<f32, 2>` and `Task::<f32, 2, 1, 1>` does):
+//!
+//! ```compile_fail
+//! use tinycml::*;
+//! type Net = Network<2, Layer<4, Layer<1>>>;
+//! const P: usize = Net::PARAMS;
+//! let cml = Cml::<f32, _, P>::new(Net::new(Activation::Relu), Config::default()).unwrap();
+//! let shot = Shot::<f32, 3>::new(&[0.5; 3], 1.0).unwrap(); // three inputs for two
+//! let task = Task::<f32, 3, 1, 1>::from_shots(&[shot], &[shot]).unwrap();
+//! let theta = ComplexSynapse::<f32, P>::with_uniform_lambda([0.1; P], 1.0).unwrap();
+//! let (mut phi, mut grad) = ([0.0; P], [0.0; P]);
+//! let _ = cml.adapt(&theta, &task, None, &mut phi, &mut grad);
+//! ```
 
 use super::dense::{self, dense_params, InputErrors};
 use super::{Activation, LayerShape, Model, Shape, MAX_LAYERS};
