@@ -104,7 +104,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         seconds: 120.0,
         free_steps: 20,
         free_lr: 0.1,
-        beta: 0.1,
+        beta: 0.3,
         lambda: 0.1,
         mix: true,
     };
