@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example digits [-- --seed N] [--smoke] [--validate-only]
-//!     [--seconds S] [--free-steps N] [--free-lr X] [--beta X] [--lambda X] [--train-shots mix|5]
+//!     [--split-validation] [--augment]     [--seconds S] [--free-steps N] [--free-lr X] [--beta X] [--lambda X] [--train-shots mix|5]
 //! cargo run --release --example digits -- --dump-heldout PATH
 //! ```
 //!
@@ -23,12 +23,14 @@ mod heldout;
 use serde_json::json;
 use std::process::ExitCode;
 use std::time::Instant;
-use tinycml::digits::{self, Digits, Split, HELDOUT_SEED, HELDOUT_WAYS, PIXELS, QUERY_PER_CLASS};
+use tinycml::digits::{
+    self, ClassId, Digits, Split, HELDOUT_SEED, HELDOUT_WAYS, PIXELS, QUERY_PER_CLASS, SIDE,
+};
 use tinycml::train::{self, Settings, TaskSource};
 use tinycml::*;
 
 const USAGE: &str = "usage: cargo run --release --example digits -- [--seed N] [--smoke] \
-    [--validate-only] [--seconds S] [--free-steps N] [--free-lr X] [--beta X] [--lambda X] \
+    [--validate-only] [--split-validation] [--augment] [--seconds S] [--free-steps N] [--free-lr X] [--beta X] [--lambda X] \
     [--train-shots mix|5]\n       cargo run --release --example digits -- --dump-heldout PATH";
 
 type Net = Network<PIXELS, Layer<32, Layer<32, Layer<HELDOUT_WAYS>>>>;
@@ -50,6 +52,48 @@ struct Family {
     data: Digits<'static>,
     /// Training tasks: 1-shot or 5-shot at random (`true`), or 5-shot only.
     mix: bool,
+    /// Classes of the training tasks, and of the validation tasks.
+    train_pool: Vec<ClassId>,
+    validation_pool: Vec<ClassId>,
+    /// Training tasks only: each label mirrored left–right at random (a new class), each
+    /// image shifted by up to one pixel each way (zeros come in).
+    augment: bool,
+}
+
+/// `x` mirrored left–right when `mirror`, then shifted by (`dr`, `dc`) pixels.
+fn transform(x: &[f32; PIXELS], mirror: bool, dr: isize, dc: isize) -> [f32; PIXELS] {
+    let side = SIDE as isize;
+    std::array::from_fn(|i| {
+        let (r, c) = ((i / SIDE) as isize - dr, (i % SIDE) as isize - dc);
+        if !(0..side).contains(&r) || !(0..side).contains(&c) {
+            return 0.0;
+        }
+        let c = if mirror { side - 1 - c } else { c };
+        x[(r * side + c) as usize]
+    })
+}
+
+fn augment(rng: &mut SplitMix64, task: &DigitTask<f32>) -> Result<DigitTask<f32>, Error> {
+    let mirror: [bool; HELDOUT_WAYS] = std::array::from_fn(|_| rng.next_u64().is_multiple_of(2));
+    let mut shift = |shot: &Shot<f32, PIXELS, Class>| {
+        let dr = (rng.next_u64() % 3) as isize - 1;
+        let dc = (rng.next_u64() % 3) as isize - 1;
+        Shot::new(
+            &transform(&shot.x, mirror[shot.y.0 as usize], dr, dc),
+            shot.y,
+        )
+    };
+    let support = task
+        .support()
+        .iter()
+        .map(&mut shift)
+        .collect::<Result<Vec<_>, _>>()?;
+    let query = task
+        .query()
+        .iter()
+        .map(&mut shift)
+        .collect::<Result<Vec<_>, _>>()?;
+    Task::from_shots(&support, &query)
 }
 
 impl Family {
@@ -59,7 +103,16 @@ impl Family {
         shots: usize,
         query: usize,
     ) -> Result<DigitTask<f32>, Error> {
-        let pool = Split::MetaTrain.classes();
+        self.draw_from(&self.train_pool, rng, shots, query)
+    }
+
+    fn draw_from(
+        &self,
+        pool: &[ClassId],
+        rng: &mut SplitMix64,
+        shots: usize,
+        query: usize,
+    ) -> Result<DigitTask<f32>, Error> {
         Ok(self.data.sample(rng, pool, HELDOUT_WAYS, shots, query)?.1)
     }
 }
@@ -71,7 +124,12 @@ impl TaskSource<f32, PIXELS, S, Q, Class> for Family {
         } else {
             5
         };
-        self.draw(rng, shots, TRAIN_QUERY)
+        let task = self.draw(rng, shots, TRAIN_QUERY)?;
+        if self.augment {
+            augment(rng, &task)
+        } else {
+            Ok(task)
+        }
     }
 
     fn validation_task(&self, rng: &mut SplitMix64) -> Result<DigitTask<f32>, Error> {
@@ -80,7 +138,7 @@ impl TaskSource<f32, PIXELS, S, Q, Class> for Family {
         } else {
             5
         };
-        self.draw(rng, shots, QUERY_PER_CLASS)
+        self.draw_from(&self.validation_pool, rng, shots, QUERY_PER_CLASS)
     }
 }
 
@@ -94,6 +152,8 @@ struct Options {
     beta: f64,
     lambda: f64,
     mix: bool,
+    augment: bool,
+    split_validation: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -107,6 +167,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         beta: 0.3,
         lambda: 0.1,
         mix: true,
+        augment: false,
+        split_validation: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -127,6 +189,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 }
             }
             "--smoke" => o.smoke = true,
+            "--augment" => o.augment = true,
+            "--split-validation" => {
+                o.split_validation = true;
+                o.validate_only = true;
+            }
             "--validate-only" => o.validate_only = true,
             other => return Err(format!("unknown argument {other}")),
         }
@@ -260,7 +327,7 @@ fn judge_tasks(family: &Family, count: usize) -> Result<[Vec<DigitTask<f32>>; 2]
     let set = |shots: usize| -> Result<Vec<_>, Error> {
         let mut rng = SplitMix64::new(JUDGE_SEED + shots as u64);
         (0..count)
-            .map(|_| family.draw(&mut rng, shots, QUERY_PER_CLASS))
+            .map(|_| family.draw_from(&family.validation_pool, &mut rng, shots, QUERY_PER_CLASS))
             .collect()
     };
     Ok([set(1)?, set(5)?])
@@ -280,7 +347,21 @@ fn held_out<A: Scalar>(
 fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let data = Digits::bundled();
-    let family = Family { data, mix: o.mix };
+    let training = Split::MetaTrain.classes();
+    // --split-validation: train on digits 0–2, validate on the unseen digits 3–4 (a signal of
+    // generalisation to new classes that never touches digits 5–9).
+    let (train_pool, validation_pool) = if o.split_validation {
+        training.iter().partition(|c| c.digit() < 3)
+    } else {
+        (training.to_vec(), training.to_vec())
+    };
+    let family = Family {
+        data,
+        mix: o.mix,
+        train_pool,
+        validation_pool,
+        augment: o.augment,
+    };
     let model = Net::new(Activation::Relu);
     let config = Config {
         free_steps: o.free_steps,
@@ -316,8 +397,13 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
             .map(|tasks| mean_ci(&accuracies(&cml, theta, tasks, None).0).0)
     };
     let (val_cml, val_plain) = (judged(&trained.theta), judged(&plain_theta));
+    let judged_on = if o.split_validation {
+        "digits 3–4, unseen in training"
+    } else {
+        "training classes"
+    };
     eprintln!(
-        "validation (training classes): CML {:.1} / {:.1} %, no meta-learning {:.1} / {:.1} %",
+        "validation ({judged_on}): CML {:.1} / {:.1} %, no meta-learning {:.1} / {:.1} %",
         val_cml[0], val_cml[1], val_plain[0], val_plain[1]
     );
     let mut report = json!({
@@ -326,7 +412,8 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
         "network": "64-32-32-5 ReLU, softmax cross-entropy",
         "config": {"free_steps": config.free_steps, "free_lr": config.free_lr,
             "nudged_steps": config.nudged_steps, "beta": config.beta,
-            "lambda_init": o.lambda, "train_shots": if o.mix { "1 or 5" } else { "5" }},
+            "lambda_init": o.lambda, "train_shots": if o.mix { "1 or 5" } else { "5" },
+            "augment": o.augment, "split_validation": o.split_validation},
         "validation_accuracy": {"cml_f32": {"shot1": val_cml[0], "shot5": val_cml[1]},
             "no_meta_f32": {"shot1": val_plain[0], "shot5": val_plain[1]}},
         "meta_iterations": trained.iterations, "train_seconds": trained.seconds,
