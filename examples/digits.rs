@@ -251,44 +251,16 @@ fn mean_ci(values: &[f64]) -> (f64, f64) {
 }
 
 /// Per task: the query accuracy after adapting θ to the support shots for `steps` (`None`:
-/// the rule's `free_steps`). A task whose adaptation diverges keeps ω's accuracy (what a
-/// device that refuses diverged weights keeps) and is counted.
+/// the rule's `free_steps`), and how many tasks diverged (they keep ω's accuracy: what a
+/// device that refuses diverged weights keeps). See [`train::evaluate`].
 fn accuracies<N: Precision>(
     cml: &Rule<N>,
     theta: &ComplexSynapse<N, P>,
     tasks: &[DigitTask<N::Act>],
     steps: Option<u32>,
 ) -> (Vec<f64>, usize) {
-    let chunk = |tasks: &[DigitTask<N::Act>]| {
-        let mut phi = Box::new([<N::Param as Scalar>::ZERO; P]);
-        let mut grad = Box::new([<N::Param as Scalar>::ZERO; P]);
-        tasks
-            .iter()
-            .map(|task| {
-                let adapted = cml
-                    .adapt(theta, task, steps, &mut phi, &mut grad)
-                    .ok()
-                    .and_then(|_| cml.query_accuracy(&phi, task));
-                match adapted {
-                    Some(a) => (a, false),
-                    None => (cml.query_accuracy(theta.omega(), task).unwrap_or(0.0), true),
-                }
-            })
-            .collect::<Vec<_>>()
-    };
-    let per_thread = tasks.len().div_ceil(THREADS).max(1);
-    let results: Vec<(f64, bool)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = tasks
-            .chunks(per_thread)
-            .map(|tasks| scope.spawn(move || chunk(tasks)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    let diverged = results.iter().filter(|r| r.1).count();
-    (results.into_iter().map(|r| r.0).collect(), diverged)
+    let evaluation = train::evaluate(cml, theta, tasks, steps, THREADS);
+    (evaluation.accuracies, evaluation.diverged)
 }
 
 /// Nearest class mean in raw pixel space: each query image gets the label whose support

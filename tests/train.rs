@@ -66,6 +66,7 @@ fn training_lowers_the_validation_loss_and_returns_the_best_theta() {
     assert_eq!(trained.best_validation_loss, best);
     let again = train::evaluate(&cml, &trained.theta, &validation_tasks(&settings), None, 2);
     assert_eq!(again.mean, best);
+    assert!(again.accuracies.is_empty(), "regression has no accuracy");
     // An iteration budget makes the run reproducible.
     let twice = train::train(&cml, &FAMILY, theta0(), &settings).unwrap();
     assert_eq!(twice.theta.fingerprint(), trained.theta.fingerprint());
@@ -236,9 +237,20 @@ fn a_classifier_meta_trains_through_the_same_driver() {
     )
     .unwrap();
     let theta = train::initial_theta(&model, &mut SplitMix64::new(3), 1.0).unwrap();
-    let trained = train::train(&cml, &HalfPlanes, theta, &settings(300)).unwrap();
+    let trained = train::train(&cml, &HalfPlanes, theta.clone(), &settings(300)).unwrap();
     assert_eq!(trained.dropped, 0);
     // The validation loss is the mean query cross-entropy (ln 2 ≈ 0.69 for a coin flip).
     assert!(trained.initial_validation_loss > 0.5);
     assert!(trained.best_validation_loss < 0.6 * trained.initial_validation_loss);
+    // Evaluation also reports each task's query accuracy; meta-learning raises it.
+    let mut rng = SplitMix64::new(99);
+    let tasks: Vec<_> = (0..20)
+        .map(|_| HalfPlanes.train_task(&mut rng).unwrap())
+        .collect();
+    let before = train::evaluate(&cml, &theta, &tasks, None, 2);
+    let after = train::evaluate(&cml, &trained.theta, &tasks, None, 2);
+    assert_eq!(after.accuracies.len(), tasks.len());
+    let mean = |a: &[f64]| a.iter().sum::<f64>() / a.len() as f64;
+    assert!(after.accuracies.iter().all(|a| (0.0..=1.0).contains(a)));
+    assert!(mean(&after.accuracies) > mean(&before.accuracies));
 }

@@ -20,6 +20,10 @@ pub struct Evaluation {
     pub median: f64,
     /// Tasks whose adaptation diverged.
     pub diverged: usize,
+    /// Per task, in order, for losses that classify: the fraction of query shots classified
+    /// right after adaptation (at ω for a diverged task, as in [`Evaluation::mean`]). Empty
+    /// for regression losses.
+    pub accuracies: Vec<f64>,
 }
 
 /// Adapts θ to each task's support shots for `steps` steps (`None`: the rule's
@@ -68,15 +72,18 @@ where
                     .ok()
                     .map(|_| cml.query_loss(&phi, task, &mut sat).to_f64())
                     .filter(|loss| loss.is_finite());
-                let fallback = match adapted {
-                    Some(loss) => loss,
-                    None => cml.query_loss(theta.omega(), task, &mut sat).to_f64(),
+                // A diverged task keeps ω: its loss and accuracy there stand in for it.
+                let kept = if adapted.is_some() {
+                    &*phi
+                } else {
+                    theta.omega()
                 };
-                (adapted, fallback)
+                let loss = adapted.unwrap_or_else(|| cml.query_loss(kept, task, &mut sat).to_f64());
+                (adapted, loss, cml.query_accuracy(kept, task))
             })
             .collect::<Vec<_>>()
     };
-    let results: Vec<(Option<f64>, f64)> = if tasks.len() <= per_thread {
+    let results: Vec<(Option<f64>, f64, Option<f64>)> = if tasks.len() <= per_thread {
         chunk(tasks)
     } else {
         std::thread::scope(|scope| {
@@ -100,6 +107,7 @@ where
     };
     Evaluation {
         diverged: results.len() - kept.len(),
+        accuracies: results.iter().filter_map(|r| r.2).collect(),
         losses: results.into_iter().map(|r| r.0).collect(),
         mean,
         median,
