@@ -13,7 +13,7 @@ use crate::nn::Model;
 use crate::num::{Precision, Saturations, Scalar};
 use crate::optim::{Bounds, MetaGradient, MetaOptimizer};
 use crate::synapse::{contrast, ComplexSynapse};
-use crate::task::{Shot, Task};
+use crate::task::{self, Task};
 use crate::Error;
 
 /// Which finite difference turns end states into a meta-gradient.
@@ -309,6 +309,21 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
         L: Loss<N, T>,
     {
         self.check_task(task, false)?;
+        self.free_phase(theta, task, steps, phi, grad)
+    }
+
+    /// The free phase from φ = ω on a task [`Cml::check_task`] has passed.
+    fn free_phase<T, const D: usize, const S: usize, const Q: usize>(
+        &self,
+        theta: &ComplexSynapse<N, P>,
+        task: &Task<N::Act, D, S, Q, T>,
+        steps: Option<u32>,
+        phi: &mut [N::Param; P],
+        grad: &mut [N::Param; P],
+    ) -> Result<Saturations, Error>
+    where
+        L: Loss<N, T>,
+    {
         let spec = PhaseSpec {
             steps: steps.unwrap_or(self.free.steps),
             ..self.free
@@ -365,8 +380,7 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
         phi: &[N::Param; P],
         x: &[X; D],
     ) -> Result<M::Output, Error> {
-        let shot = Shot::<N::Act, D>::new(x, 0.0)?;
-        Ok(self.predict_act(phi, &shot.x))
+        Ok(self.predict_act(phi, &task::input(x)?))
     }
 
     /// [`Cml::predict`] for an input already in the activation format.
@@ -405,7 +419,7 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
         L: Loss<N, T>,
     {
         self.check_task(task, true)?;
-        let mut sat = self.adapt(theta, task, None, &mut ws.phi, &mut ws.grad)?;
+        let mut sat = self.free_phase(theta, task, None, &mut ws.phi, &mut ws.grad)?;
         ws.phi_free = ws.phi;
         let query_loss = self.query_loss(&ws.phi_free, task, &mut sat);
 

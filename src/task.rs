@@ -123,6 +123,17 @@ fn convert<A: Scalar>(v: f64) -> Result<A, Error> {
     }
 }
 
+/// An input given in `f64` or `f32`, in format `A`, validated as [`Shot::new`] does.
+pub(crate) fn input<A: Scalar, X: Into<f64> + Copy, const D: usize>(
+    x: &[X; D],
+) -> Result<[A; D], Error> {
+    let mut converted = [A::ZERO; D];
+    for (slot, &value) in converted.iter_mut().zip(x) {
+        *slot = convert(value.into())?;
+    }
+    Ok(converted)
+}
+
 impl<A: Scalar, const D: usize, T> Shot<A, D, T> {
     /// Converts and validates a shot from `f64` or `f32` values: [`Error::NotFinite`] for NaN
     /// or infinities, [`Error::OutOfRange`] for values the format cannot hold. Whether a
@@ -146,12 +157,8 @@ impl<A: Scalar, const D: usize, T> Shot<A, D, T> {
         X: Into<f64> + Copy,
         Y: Target<f64, Map<A> = T>,
     {
-        let mut converted = [A::ZERO; D];
-        for (slot, &value) in converted.iter_mut().zip(x) {
-            *slot = convert(value.into())?;
-        }
         Ok(Self {
-            x: converted,
+            x: input(x)?,
             y: y.try_map(convert::<A>)?,
         })
     }

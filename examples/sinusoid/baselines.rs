@@ -108,7 +108,7 @@ impl Method<f32, f32, 1, 10, 100, P> for Implicit<'_> {
         let model = *self.cml.model();
         match implicit_gradient(
             &model,
-            &SquaredError,
+            self.cml.loss(),
             &phi[..],
             &omega[..],
             &lambda[..],

@@ -157,8 +157,8 @@ where
 /// The index of the largest output (the first of equals); 0 for no outputs.
 pub fn argmax<A: Scalar>(outputs: &[A]) -> usize {
     let mut best = 0;
-    for (i, &v) in outputs.iter().enumerate() {
-        if outputs.get(best).is_some_and(|&b| v > b) {
+    for (i, &v) in outputs.iter().enumerate().skip(1) {
+        if outputs.get(best).is_some_and(|&top| v > top) {
             best = i;
         }
     }
