@@ -30,7 +30,7 @@ use tinycml::train::{self, Settings, TaskSource};
 use tinycml::*;
 
 const USAGE: &str = "usage: cargo run --release --example digits -- [--seed N] [--smoke] \
-    [--validate-only] [--split-validation] [--augment] [--seconds S] [--free-steps N] [--free-lr X] [--beta X] [--lambda X] \
+    [--validate-only] [--split-validation] [--augment] [--export PATH] [--seconds S] [--free-steps N] [--free-lr X] [--beta X] [--lambda X] \
     [--train-shots mix|5]\n       cargo run --release --example digits -- --dump-heldout PATH";
 
 type Net = Network<PIXELS, Layer<32, Layer<32, Layer<HELDOUT_WAYS>>>>;
@@ -154,6 +154,8 @@ struct Options {
     mix: bool,
     augment: bool,
     split_validation: bool,
+    /// Where to write the exported θ (`store` format v3).
+    export: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -169,6 +171,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         mix: true,
         augment: false,
         split_validation: false,
+        export: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -188,6 +191,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     other => return Err(format!("--train-shots: mix or 5, not {other}")),
                 }
             }
+            "--export" => o.export = Some(value()?.clone()),
             "--smoke" => o.smoke = true,
             "--augment" => o.augment = true,
             "--split-validation" => {
@@ -359,6 +363,10 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
     };
     let trained = train::train(&cml, &family, init(o.lambda)?, &settings)?;
     let bytes = trained.export(&cml)?;
+    if let Some(path) = &o.export {
+        std::fs::write(path, &bytes).map_err(|e| format!("--export {path}: {e}"))?;
+        eprintln!("wrote θ to {path} ({} bytes)", bytes.len());
+    }
 
     // Settings are judged here, on tasks of the training classes only.
     let judge = judge_tasks(&family, if o.smoke { 20 } else { 200 })?;
