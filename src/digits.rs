@@ -391,6 +391,51 @@ impl<'a> Digits<'a> {
         shots: usize,
         queries: usize,
     ) -> Result<(Drawn<S, Q>, Task<A, PIXELS, S, Q, Class>), Error> {
+        let drawn = self.draw::<S, Q>(rng, pool, ways, shots, queries)?;
+
+        // 3. The task.
+        let mut task = Task::new();
+        for (i, &image) in drawn.support_images.iter().enumerate() {
+            let label = i / shots;
+            task.push_support(self.shot(image, drawn.classes[label], label)?)?;
+        }
+        for (i, &image) in drawn.query_images.iter().enumerate() {
+            let label = i / queries.max(1);
+            task.push_query(self.shot(image, drawn.classes[label], label)?)?;
+        }
+        Ok((drawn, task))
+    }
+
+    /// What [`Digits::sample`] draws, without building the task: the classes and the images,
+    /// from the same draws of `rng` (so a stream of `draw`s and a stream of `sample`s with
+    /// the same arguments pick the same tasks), with the same checks and errors.
+    ///
+    /// Why: a task of `S + Q` shots holds every input converted, 256 bytes a shot in
+    /// Q16.16 (25.6 KB for a 5-way 5-shot task with 75 query images). A device that keeps
+    /// the images in flash can draw the indices here, convert only the support shots it
+    /// learns from ([`Digits::input`]) and classify the query images one at a time.
+    ///
+    /// ```
+    /// use tinycml::digits::{Digits, Split};
+    /// use tinycml::SplitMix64;
+    ///
+    /// let data = Digits::bundled();
+    /// let (mut a, mut b) = (SplitMix64::new(3), SplitMix64::new(3));
+    /// for _ in 0..3 {
+    ///     let drawn = data.draw::<25, 75>(&mut a, Split::MetaTest.classes(), 5, 5, 15)?;
+    ///     let (sampled, _) = data.sample::<f32, 25, 75>(&mut b, Split::MetaTest.classes(), 5, 5, 15)?;
+    ///     assert_eq!(drawn, sampled);
+    /// }
+    /// # Ok::<(), tinycml::Error>(())
+    /// ```
+    pub fn draw<const S: usize, const Q: usize>(
+        &self,
+        rng: &mut SplitMix64,
+        pool: &[ClassId],
+        ways: usize,
+        shots: usize,
+        queries: usize,
+    ) -> Result<Drawn<S, Q>, Error> {
         if ways == 0 || ways > pool.len() {
             return Err(Error::InvalidConfig(
                 "ways must be in 1..=the pool's classes",
@@ -469,18 +514,7 @@ impl<'a> Digits<'a> {
             }
         }
         // Draws are label by label, so both lists are already in the task's order.
-
-        // 3. The task.
-        let mut task = Task::new();
-        for (i, &image) in drawn.support_images.iter().enumerate() {
-            let label = i / shots;
-            task.push_support(self.shot(image, drawn.classes[label], label)?)?;
-        }
-        for (i, &image) in drawn.query_images.iter().enumerate() {
-            let label = i / queries.max(1);
-            task.push_query(self.shot(image, drawn.classes[label], label)?)?;
-        }
-        Ok((drawn, task))
+        Ok(drawn)
     }
 
     fn shot<A: Scalar>(
