@@ -366,6 +366,14 @@ impl<'a> Digits<'a> {
         Some(rotate(&pixels, class.quarter_turns()).map(|p| p as f64 / MAX_PIXEL as f64))
     }
 
+    /// Images of `class`'s digit, by a checked read (a digit is at most 9 by construction, but
+    /// the compiler cannot see that: an index would leave a bounds-check panic in firmware).
+    fn count_of(&self, class: ClassId) -> usize {
+        self.counts
+            .get(class.digit() as usize)
+            .map_or(0, |&n| n as usize)
+    }
+
     /// The file index of the `n`-th image (0-based, file order) of `digit`.
     fn nth_of_digit(&self, digit: u8, n: u16) -> Option<u16> {
         let labels = self.records.chunks_exact(RECORD).map(|r| r[PIXELS]);
@@ -461,7 +469,7 @@ impl<'a> Digits<'a> {
             if classes.contains(&class) || classes.push(class).is_err() {
                 return Err(Error::InvalidConfig("the pool repeats a class"));
             }
-            if (self.counts[class.digit() as usize] as usize) < per_class {
+            if self.count_of(class) < per_class {
                 return Err(Error::InvalidConfig(
                     "a pooled digit has fewer images than shots + queries",
                 ));
@@ -482,7 +490,7 @@ impl<'a> Digits<'a> {
             query_images: Vec::new(),
         };
         for &class in &drawn.classes {
-            let count = self.counts[class.digit() as usize] as usize;
+            let count = self.count_of(class);
             // Entries of the virtual list that differ from their position: (position, entry).
             let mut moved: Vec<(u16, u16), MAX_PER_CLASS> = Vec::new();
             for i in 0..per_class {
