@@ -2,11 +2,17 @@
 //! bit arrays, so firmware can keep θ in flash (`ComplexSynapse::from_bits` in a `static`).
 //! It also draws, once and on the host, the seeded starting θ of the on-device meta-learning
 //! stage, so that θ can be a `static` initialised at load time (no large stack temporaries).
+//!
+//! For the digits firmware it writes `digits-5-9.bin`: the images of digits 5–9 (the
+//! meta-test classes) cut out of the library's bundled file, in the same format and file
+//! order. The held-out sampler only looks at the pooled digits' images in file order, so it
+//! draws the same tasks from this 58 KB file as from the 117 KB one (a host test checks all
+//! 500), and the board's flash holds only what the held-out tasks can use.
 
 use std::fmt::Write as _;
 use std::path::Path;
-use tinycml::{store, Activation, Cml, Config, Estimator, Learn, Mlp, Scalar, Q16_16};
-use tinycml::{Precision, SplitMix64};
+use tinycml::{digits, store, Activation, Cml, Config, Estimator, Learn, Mlp, Scalar, Q16_16};
+use tinycml::{ComplexSynapse, Layer, Network, Precision, SoftmaxCrossEntropy, SplitMix64};
 
 type Param = <Q16_16 as Precision>::Param;
 
@@ -71,8 +77,25 @@ fn network<const H: usize, const P: usize>(out: &mut String, module: &str, file:
     )
     .unwrap();
     writeln!(out, "pub mod {module} {{").unwrap();
-    writeln!(out, "    /// Parameters.\n    pub const P: usize = {P};").unwrap();
     writeln!(out, "    /// Hidden width.\n    pub const H: usize = {H};").unwrap();
+    prior(out, cml.config(), &theta, bytes.len());
+    array(
+        out,
+        "INIT_OMEGA",
+        &format!("Starting ω of on-device meta-learning: U(±1/√{H}) from seed {INIT_SEED}."),
+        init.into_iter(),
+    );
+    writeln!(out, "}}").unwrap();
+}
+
+/// The module's `P` and the prior's constants: ω and λ bits, settings, fingerprint, export size.
+fn prior<const P: usize>(
+    out: &mut String,
+    config: &Config,
+    theta: &ComplexSynapse<Q16_16, P>,
+    export_len: usize,
+) {
+    writeln!(out, "    /// Parameters.\n    pub const P: usize = {P};").unwrap();
     array(
         out,
         "PRIOR_OMEGA",
@@ -85,20 +108,61 @@ fn network<const H: usize, const P: usize>(out: &mut String, module: &str, file:
         "Prior λ, raw Q8.24 bits.",
         theta.lambda().iter().map(|v| v.to_bits()),
     );
-    writeln!(out, "    /// Settings stored with the prior.\n    pub const PRIOR_CONFIG: tinycml::Config = {};", config_literal(cml.config())).unwrap();
+    writeln!(out, "    /// Settings stored with the prior.\n    pub const PRIOR_CONFIG: tinycml::Config = {};", config_literal(config)).unwrap();
     writeln!(out, "    /// Fingerprint of the prior as decoded on the build host.\n    pub const PRIOR_FINGERPRINT: u64 = {:#x};", theta.fingerprint()).unwrap();
     writeln!(
         out,
-        "    /// Bytes of the export file.\n    pub const EXPORT_LEN: usize = {};",
-        bytes.len()
+        "    /// Bytes of the export file.\n    pub const EXPORT_LEN: usize = {export_len};"
     )
     .unwrap();
-    array(
+}
+
+/// The digits classifier: 64-32-32-5 ReLU, softmax cross-entropy (the digits example's).
+type DigitsNet = Network<{ digits::PIXELS }, Layer<32, Layer<32, Layer<{ digits::HELDOUT_WAYS }>>>>;
+
+/// The digits prior, and the images of digits 5–9 in a digits file of their own.
+fn digits_classifier(out: &mut String, file: &str, out_dir: &Path) {
+    const P: usize = DigitsNet::PARAMS;
+    println!("cargo:rerun-if-changed={file}");
+    let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let model = DigitsNet::new(Activation::Relu);
+    let (cml, theta): (Cml<Q16_16, _, P, _>, _) =
+        store::decode_with_loss(&model, SoftmaxCrossEntropy, &bytes).unwrap_or_else(|e| {
+            panic!("{file} is not a 64-32-32-5 ReLU softmax cross-entropy export: {e}")
+        });
+    writeln!(
         out,
-        "INIT_OMEGA",
-        &format!("Starting ω of on-device meta-learning: U(±1/√{H}) from seed {INIT_SEED}."),
-        init.into_iter(),
+        "/// The 64-32-32-5 ReLU digits classifier: prior from `{file}`."
+    )
+    .unwrap();
+    writeln!(out, "pub mod digits {{").unwrap();
+    prior(out, cml.config(), &theta, bytes.len());
+
+    // Digits 5–9 in file order, in the bundled file's format (header, then records).
+    let all = digits::Digits::bundled();
+    let records: Vec<u8> = (0..all.len())
+        .filter_map(|i| all.image(i))
+        .filter(|(_, label)| *label >= 5)
+        .flat_map(|(pixels, label)| pixels.into_iter().chain([label]))
+        .collect();
+    let count = records.len() / digits::RECORD;
+    let mut file_bytes = Vec::with_capacity(digits::HEADER + records.len());
+    file_bytes.extend_from_slice(&digits::MAGIC);
+    file_bytes.extend_from_slice(&digits::VERSION.to_le_bytes());
+    file_bytes.extend_from_slice(&u16::try_from(count).unwrap().to_le_bytes());
+    file_bytes.extend_from_slice(&records);
+    let parsed = digits::Digits::parse(&file_bytes).expect("the digits 5–9 file is valid");
+    assert_eq!(
+        parsed.counts()[5..],
+        all.counts()[5..],
+        "every image of digits 5–9 is kept"
     );
+    std::fs::write(out_dir.join("digits-5-9.bin"), &file_bytes).unwrap();
+    writeln!(
+        out,
+        "    /// Images of digits 5–9 in `digits-5-9.bin`.\n    pub const DATA_IMAGES: usize = {count};"
+    )
+    .unwrap();
     writeln!(out, "}}").unwrap();
 }
 
@@ -114,6 +178,7 @@ fn main() {
         "hidden16",
         "priors/sinusoid-1-16-16-1.tcml",
     );
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("priors.rs");
-    std::fs::write(dest, out).unwrap();
+    let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    digits_classifier(&mut out, "priors/digits.tcml", &out_dir);
+    std::fs::write(out_dir.join("priors.rs"), out).unwrap();
 }

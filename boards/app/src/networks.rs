@@ -1,8 +1,12 @@
-//! The two networks the boards run, with their priors in flash and their seeded starts.
+//! The networks the boards run, with their priors in flash (and, for the sinusoid ones, their
+//! seeded starts).
 //!
 //! - `hidden40`: the sinusoid benchmark's 1-40-40-1 (P = 1,761), for Cortex-M4F boards.
 //! - `hidden16`: 1-16-16-1 (P = 321), for the 16 KB Cortex-M0: a full CML meta-step needs
 //!   6P values (θ in RAM, a four-buffer workspace) = 7.5 KB, leaving room for the stack.
+//! - [`digits`]: the 64-32-32-5 few-shot digits classifier (P = 3,301, softmax
+//!   cross-entropy), adapted on the device but not meta-learned there; with it, the images
+//!   of digits 5–9 its held-out tasks are drawn from.
 //!
 //! `build.rs` decodes `priors/*.tcml` with `tinycml::store::decode` (CRC, version and shape
 //! checked on the build host) into raw Q8.24 bits; [`ComplexSynapse::from_bits`] turns them
@@ -52,3 +56,25 @@ network!(
     "1-40-40-1 ReLU: the sinusoid benchmark network."
 );
 network!(hidden16, 16, "1-16-16-1 ReLU: the Cortex-M0 network.");
+
+/// The 64-32-32-5 ReLU digits classifier (softmax cross-entropy), meta-trained on the host by
+/// the library's `digits` example on digits 0–4, and the images of digits 5–9 to adapt it to.
+pub mod digits {
+    use tinycml::{ComplexSynapse, Layer, Network, Q16_16};
+
+    pub use super::generated::digits::*;
+
+    /// The network type: 64 pixels in, two hidden layers of 32 ReLU units, 5 logits out.
+    pub type Net = Network<
+        { tinycml::digits::PIXELS },
+        Layer<32, Layer<32, Layer<{ tinycml::digits::HELDOUT_WAYS }>>>,
+    >;
+
+    /// The meta-learned prior, in flash.
+    pub static PRIOR: ComplexSynapse<Q16_16, P> = super::theta(&PRIOR_OMEGA, &PRIOR_LAMBDA);
+
+    /// The images of digits 5–9 (the meta-test classes), in the library's digits file format
+    /// and in the bundled file's order: 896 images, 58,248 bytes of flash instead of the
+    /// bundled file's 116,813. Read it with [`tinycml::digits::Digits::parse`].
+    pub static DATA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/digits-5-9.bin"));
+}
