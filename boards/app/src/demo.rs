@@ -117,7 +117,8 @@ fn header<M: Model<Q16_16>>(model: &M, plan: &Plan, console: &mut impl Console) 
     )));
 }
 
-fn finish<P: OutputPin>(
+/// Prints the fingerprint and the verdict, shows the verdict on the LED.
+pub(crate) fn finish<P: OutputPin>(
     fingerprint: u64,
     passed: bool,
     console: &mut impl Console,

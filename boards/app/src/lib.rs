@@ -29,6 +29,7 @@
 pub mod bench;
 pub mod console;
 pub mod demo;
+pub mod digits;
 pub mod networks;
 pub mod pins;
 pub mod plans;

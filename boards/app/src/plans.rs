@@ -54,3 +54,11 @@ pub const REAL_BOARD: Plan = Plan {
     report_every: 25,
     ..QEMU_M4F
 };
+
+/// The digits firmware of the Cortex-M4F QEMU board: the first 20 held-out 5-shot tasks, the
+/// ones the library's `digits` example scores at `--smoke`, so the device's mean is
+/// comparable with the host's table (≈ 1.5 s under QEMU).
+pub const QEMU_M4F_DIGITS: crate::digits::Plan = crate::digits::Plan {
+    board: "qemu-m4f (mps2-an386, Cortex-M4F)",
+    tasks: 20,
+};
