@@ -4,7 +4,11 @@
 use std::{env, fs, path::PathBuf};
 
 /// Static RAM each firmware may use, in bytes.
-const BUDGETS: [(&str, u32); 2] = [("demo", 48 * 1024), ("deploy", 16 * 1024)];
+const BUDGETS: [(&str, u32); 3] = [
+    ("demo", 48 * 1024),
+    ("deploy", 16 * 1024),
+    ("digits", 40 * 1024),
+];
 
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
