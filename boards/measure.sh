@@ -6,7 +6,9 @@
 #     and `tinycml_qemu::exit` prints the deepest word reached on QEMU's standard error;
 #   - instructions per inner step, adaptation and CML meta-step, Q16.16 and f32, on the
 #     Cortex-M4F (mps2-an386) and the Cortex-M0 (microbit): the `bench` and `bench-f32`
-#     firmwares count them with SysTick under `-icount shift=10` (see qemu/src/lib.rs).
+#     firmwares count them with SysTick under `-icount shift=10` (see qemu/src/lib.rs);
+#   - the same for the few-shot digits classifier (64-32-32-5, Q16.16, Cortex-M4F): inner
+#     step, adaptation, drawing a task and a whole task, from the `bench-digits` firmware.
 #
 #   ./measure.sh            # print the tables
 #   ./measure.sh --readme   # also replace them in README.md (between the measure.sh markers)
@@ -74,22 +76,25 @@ stack_of() {
 echo "running the demos (peak stack)…" >&2
 run m4f-demo mps2-an386 "$M4F/demo" no
 run m4f-deploy mps2-an386 "$M4F/deploy" no
+run m4f-digits mps2-an386 "$M4F/digits" no
 run m0-demo microbit "$M0/demo" yes
 diff -u qemu-m4f/expected-demo.txt "$work/m4f-demo.out"
 diff -u qemu-m4f/expected-deploy.txt "$work/m4f-deploy.out"
+diff -u qemu-m4f/expected-digits.txt "$work/m4f-digits.out"
 diff -u qemu-m0/expected-demo.txt "$work/m0-demo.out"
 
 echo "counting instructions (-icount shift=$SHIFT)…" >&2
 run m4f-bench mps2-an386 "$M4F/bench" no -icount shift=$SHIFT
 run m4f-bench-f32 mps2-an386 "$M4F/bench-f32" no -icount shift=$SHIFT
+run m4f-bench-digits mps2-an386 "$M4F/bench-digits" no -icount shift=$SHIFT
 run m0-bench microbit "$M0/bench" yes -icount shift=$SHIFT
 run m0-bench-f32 microbit "$M0/bench-f32" yes -icount shift=$SHIFT
-for name in m4f-demo m4f-deploy m0-demo m4f-bench m4f-bench-f32 m0-bench m0-bench-f32; do
+for name in m4f-demo m4f-deploy m4f-digits m0-demo m4f-bench m4f-bench-f32 m4f-bench-digits m0-bench m0-bench-f32; do
     stack_of "$name" >/dev/null
 done
 # Calibration: a loop of exactly N instructions must count as N (a handful more for the
 # measurement and the SysTick wrap handler); otherwise the clock or the shift is wrong.
-grep -h '^bench calibration' "$work"/m4f-bench.out "$work"/m0-bench.out | while read -r _ _ want got; do
+grep -h '^bench calibration' "$work"/m4f-bench.out "$work"/m4f-bench-digits.out "$work"/m0-bench.out | while read -r _ _ want got; do
     if ((got < want || got > want + 64)); then
         echo "measure.sh: calibration loop of $want instructions counted as $got" >&2
         exit 1
@@ -99,6 +104,7 @@ for core in m4f m0; do
     cat "$work/$core-bench.out" "$work/$core-bench-f32.out" | grep '^bench ' |
         sed "s/^bench /$core /" >>"$work/counts"
 done
+grep '^bench ' "$work/m4f-bench-digits.out" | sed "s/^bench /m4f /" >"$work/digits-counts"
 
 # size ELF: "FLASH STATIC_RAM" in bytes. Flash: what is programmed (vector table, boot2,
 # code, read-only data and the .data image); static RAM: .data + .bss + .uninit.
@@ -124,6 +130,7 @@ table() {
     local row elf net name ram_kb flash ram used
     for row in "qemu-m4f demo|$M4F/demo|1-40-40-1 (deploy + meta-learn)|m4f-demo|64" \
         "qemu-m4f deploy|$M4F/deploy|1-40-40-1 (deploy only)|m4f-deploy|64" \
+        "qemu-m4f digits|$M4F/digits|64-32-32-5 (few-shot digits, adapt only)|m4f-digits|64" \
         "qemu-m0 demo|$M0/demo|1-16-16-1 (deploy + meta-learn)|m0-demo|16" \
         "nrf52840-dk|$M4F/nrf52840-dk|1-40-40-1 (deploy + meta-learn)||256" \
         "pico|$M0/pico|1-16-16-1 (deploy + meta-learn)||256"; do
@@ -165,6 +172,27 @@ table() {
             "$(awk -v a="$step" -v b="$macs" 'BEGIN { printf "%.1f", a / b }') |" \
             "$(commas "$adapt") | $([[ -n "$meta" ]] && commas "$meta" || echo "not measured") |"
     done
+    echo
+    local draw steps task
+    dpick() { awk -v s="$1" '$2 == "q16.16" && $3 == "64-32-32-5" && index($4, s) == 1 { print $5 }' \
+        "$work/digits-counts"; }
+    step=$(dpick inner-step)
+    macs=$(dpick macs-per-step)
+    adapt=$(dpick adaptation-)
+    steps=$(awk '$3 == "64-32-32-5" && index($4, "adaptation-") == 1 { split($4, a, "-"); print a[2] }' \
+        "$work/digits-counts")
+    draw=$(dpick draw)
+    task=$(dpick task)
+    echo "The few-shot digits classifier (\`qemu-m4f digits\`, held-out 5-way 5-shot task 0): an inner"
+    echo "step is on the 25 support shots; adaptation is the prior's free phase ($steps steps); a task is"
+    echo "what the firmware does once the task is drawn (classify the 75 query images from ω,"
+    echo "convert the 25 support images, adapt, classify the 75 again)."
+    echo
+    echo "| core | network | format | inner step | MACs per step | instructions per MAC | adaptation ($steps steps) | draw a task | whole task |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| Cortex-M4F | 64-32-32-5 | Q16.16 | $(commas "$step") | $(commas "$macs") |" \
+        "$(awk -v a="$step" -v b="$macs" 'BEGIN { printf "%.1f", a / b }') |" \
+        "$(commas "$adapt") | $(commas "$draw") | $(commas "$task") |"
 }
 
 table | tee "$work/table.md"

@@ -366,6 +366,105 @@ pub fn run(
     )
 }
 
+/// Instruction counts of the digits firmware's work on held-out task 0, for `measure.sh`:
+/// printed as `bench q16.16 64-32-32-5 SPAN COUNT` lines, like [`crate::bench`]'s.
+///
+/// - `inner-step`: one step of gradient descent on the 25 support shots from φ = ω (forward,
+///   backward and update; [`tinycml::inner::descend`]), and `macs-per-step`, its
+///   multiply-accumulates counted from the widths ([`crate::bench::macs_per_step`]);
+/// - `adaptation-S-steps`: [`Cml::adapt`] with the prior's free phase;
+/// - `draw`: drawing the task's classes and images ([`Digits::draw`], from flash);
+/// - `task`: everything the firmware does for a drawn task — classify the 75 query images
+///   from ω, convert the support shots, adapt, fingerprint φ, classify the 75 again.
+///
+/// True when every span ran.
+pub fn bench(
+    meter: &mut impl crate::bench::Meter,
+    console: &mut impl Console,
+    prior: &Prior<'_, P>,
+    data: &[u8],
+    buffers: &mut Buffers<'_>,
+) -> bool {
+    let result = (|| -> Result<(), Error> {
+        let digits =
+            Digits::parse(data).map_err(|_| Error::InvalidConfig("the digits data is damaged"))?;
+        let model = Net::new(Activation::Relu);
+        let cml = Rule::with_loss(model, SoftmaxCrossEntropy, prior.config)?;
+        let shape = Model::<Q16_16>::shape(&model);
+        let mut report = |span: &str, count: u64| {
+            console.line(&format(format_args!("bench q16.16 {shape} {span} {count}")));
+        };
+
+        let mut tasks = HeldOut::new(&digits);
+        let mut drawn = Err(Error::NoShots);
+        let count = meter.count(&mut || drawn = tasks.next_task());
+        let drawn = drawn?;
+        report("draw", count);
+        fill_support(&digits, &drawn, buffers.support)?;
+
+        let spec = tinycml::inner::PhaseSpec::<Q16_16> {
+            phase: tinycml::Phase::Free,
+            steps: 1,
+            lr: <Q16_16 as Precision>::Param::from_f64(prior.config.free_lr)
+                .ok_or(Error::InvalidConfig("free_lr"))?,
+            nudge: <Q16_16 as Precision>::Param::ZERO,
+        };
+        buffers.phi.copy_from_slice(prior.theta.omega());
+        let mut sat = Saturations::default();
+        let mut stepped = Ok(());
+        let count = meter.count(&mut || {
+            stepped = tinycml::inner::descend(
+                &model,
+                &SoftmaxCrossEntropy,
+                prior.theta,
+                buffers.support.support(),
+                &[],
+                &spec,
+                buffers.phi,
+                buffers.grad,
+                &mut sat,
+            );
+        });
+        stepped?;
+        report("inner-step", count);
+        if let Some(macs) = crate::bench::macs_per_step(shape, P, SUPPORT) {
+            report("macs-per-step", macs);
+        }
+
+        let mut adapted = Ok(Saturations::default());
+        let count = meter.count(&mut || {
+            adapted = cml.adapt(
+                prior.theta,
+                buffers.support,
+                None,
+                buffers.phi,
+                buffers.grad,
+            );
+        });
+        adapted?;
+        report(
+            &format(format_args!("adaptation-{}-steps", prior.config.free_steps)),
+            count,
+        );
+
+        let mut whole = Ok((0, 0));
+        let mut hash = Fnv1a::new();
+        let count = meter.count(&mut || {
+            whole = one_task(&cml, prior, &digits, &drawn, buffers, &mut hash, &mut sat);
+        });
+        whole?;
+        report("task", count);
+        Ok(())
+    })();
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            console.error("bench digits", e);
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
