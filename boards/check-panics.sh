@@ -9,7 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 dir=target/thumbv7em-none-eabihf/release
 status=0
-for bin in demo deploy bench bench-f32; do
+for bin in demo deploy digits bench bench-f32 bench-digits; do
+    # A firmware that is not there has not been checked: say so, and fail.
+    if [ ! -f "$dir/$bin" ]; then
+        echo "$bin: not built ($dir/$bin missing)"
+        status=1
+        continue
+    fi
     callers=$(arm-none-eabi-objdump -d -C --no-show-raw-insn "$dir/$bin" | awk '
         /^[0-9a-f]+ <.*>:$/ { fn = $0; next }
         /<core::panicking::panic_bounds_check>$|<core::slice::index::slice_(index|end_index|start_index)[a-z_]*fail[a-z_]*>$/ { print fn }

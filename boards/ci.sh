@@ -38,6 +38,7 @@ run() { # board bin expected-file
 }
 run qemu-m4f demo expected-demo.txt
 run qemu-m4f deploy expected-deploy.txt
+run qemu-m4f digits expected-digits.txt
 run qemu-m0 demo expected-demo.txt
 
 echo "boards: all green in $((SECONDS - start)) s"
