@@ -29,6 +29,24 @@ fn the_flash_file_holds_every_image_of_digits_five_to_nine() {
 }
 
 #[test]
+fn the_buffers_are_the_sizes_the_docs_give() {
+    use core::mem::{align_of, size_of};
+    // φ and the gradient: 3,301 Q8.24 values each.
+    assert_eq!(size_of::<tinycml_app::digits::Params>(), 13_204);
+    // The support shots: 25 × (64 × 4 B + a 2-byte label, padded to 260 B) and two lengths,
+    // 6,508 B on the 32-bit device (its `.bss` shows the same).
+    assert_eq!(
+        size_of::<tinycml::Shot<Act, { family::PIXELS }, Class>>(),
+        260
+    );
+    let raw = 25 * 260 + 2 * size_of::<usize>();
+    assert_eq!(
+        size_of::<Support>(),
+        raw.next_multiple_of(align_of::<Support>())
+    );
+}
+
+#[test]
 fn the_device_draws_the_library_heldout_tasks() {
     let subset = Digits::parse(net::DATA).unwrap();
     let all = Digits::bundled();
