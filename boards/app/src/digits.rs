@@ -213,7 +213,6 @@ fn classify_queries(
 }
 
 /// One task: `(correct from ω, correct after adaptation)` of its query images.
-#[allow(clippy::too_many_arguments)]
 fn one_task(
     cml: &Rule,
     prior: &Prior<'_, P>,
