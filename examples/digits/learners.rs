@@ -79,10 +79,10 @@ impl Learner {
                     hyper.head_steps,
                     hyper.head_lr,
                     hyper.head_decay,
-                    if hyper.head_normalize {
-                        ", unit-length features"
-                    } else {
-                        ""
+                    match hyper.head_normalize {
+                        1 => ", unit-length features",
+                        2 => ", features / mean support length",
+                        _ => "",
                     }
                 );
                 vec![
@@ -95,7 +95,8 @@ impl Learner {
                         "transfer_finetune_f32",
                         "transfer, fine-tune all",
                         format!(
-                            "{head}; then all weights {} GD steps at lr {}",
+                            "a new head (features scaled per task, folded into its weights); \
+                             then all weights {} GD steps at lr {}",
                             hyper.finetune_steps, hyper.finetune_lr
                         ),
                     ),

@@ -24,8 +24,9 @@ pub const CHECKPOINTS: [u32; 13] = [0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 25, 30, 40]
 const QUERY_SHOWN: usize = 2;
 
 const WIDTH: f64 = 980.0;
-const COLORS: [&str; 6] = [
-    "#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b",
+const COLORS: [&str; 10] = [
+    "#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf",
 ];
 
 /// Mean query accuracy (%) over `tasks` after each of [`CHECKPOINTS`] steps of the rule's
@@ -320,7 +321,7 @@ pub fn figure(
             y: (0.0, 100.0),
         };
         let title = format!(
-            "5-way {shots}-shot, digits 5–9: mean query accuracy, first {curve_tasks} held-out tasks"
+            "5-way {shots}-shot, digits 5–9: mean accuracy, first {curve_tasks} held-out tasks"
         );
         accuracy_panel(&mut svg, &frame, &title, &lines, set);
     }
@@ -359,7 +360,7 @@ pub fn figure(
         let (left, top) = (20.0 + p as f64 * panel_width, top_height);
         let _ = writeln!(
             svg,
-            r#"<text x="{left:.1}" y="{:.1}" font-size="12">{shots}-shot held-out task {index}: support | query → {by}</text>"#,
+            r#"<text x="{left:.1}" y="{:.1}" font-size="11">{shots}-shot task {index}: support | query → {by}</text>"#,
             top + 14.0
         );
         let queries = task.query().len() / HELDOUT_WAYS;

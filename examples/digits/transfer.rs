@@ -5,9 +5,12 @@
 //!
 //! - **new head**: the body frozen, a new 5-way linear head fitted by gradient descent on
 //!   the support images' features (multinomial logistic regression from zero weights, an L2
-//!   pull to zero of strength `head.decay`, optionally on unit-length features);
-//! - **fine-tune all**: the 64-32-32-5 network made of the body and that head (fitted on
-//!   raw features), every weight trained by plain gradient descent on the support images.
+//!   pull to zero of strength `head.decay`; features as they are, each of unit length, or
+//!   all of a task scaled by one factor: `head.normalize` 0, 1, 2);
+//! - **fine-tune all**: the 64-32-32-5 network made of the body and a head fitted the same
+//!   way on features scaled by one factor per task (folded into the head's weights, so the
+//!   network starts as exactly that classifier), every weight trained by plain gradient
+//!   descent on the support images.
 //!
 //! Validation, as for the meta-learners: the driver's validation tasks (training classes,
 //! their own seed), at evenly spread points of the budget; the criterion is the mean query
@@ -48,18 +51,38 @@ fn body_model() -> Body {
     ))
 }
 
-/// The body's features of one image, unit length when `normalize`.
-pub fn features(body: &[f32], x: &[f32; PIXELS], normalize: bool) -> [f32; FEATURES] {
+/// The body's features of one image (ReLU outputs of its second layer).
+pub fn features(body: &[f32], x: &[f32; PIXELS]) -> [f32; FEATURES] {
     let mut buffers = Default::default();
     let mut sat = Saturations::default();
-    let mut h = <Body as Model<f32>>::forward(&body_model(), body, x, &mut buffers, &mut sat);
-    if normalize {
-        let norm = h.iter().map(|v| v * v).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            h.iter_mut().for_each(|v| *v /= norm);
+    <Body as Model<f32>>::forward(&body_model(), body, x, &mut buffers, &mut sat)
+}
+
+fn length(h: &[f32; FEATURES]) -> f32 {
+    h.iter().map(|v| v * v).sum::<f32>().sqrt()
+}
+
+/// How a head sees the features.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scaling {
+    /// As they are.
+    Raw,
+    /// Each image's features to unit length.
+    PerImage,
+    /// Every image's features times one factor (1 / the mean length of the support
+    /// features): a linear map, so the fitted head folds into the network exactly.
+    PerTask,
+}
+
+impl Scaling {
+    /// From `head.normalize`: 0, 1 or 2.
+    pub fn from_setting(value: u8) -> Self {
+        match value {
+            1 => Scaling::PerImage,
+            2 => Scaling::PerTask,
+            _ => Scaling::Raw,
         }
     }
-    h
 }
 
 /// A new head fitted per task on a frozen body; and fine-tuning of everything.
@@ -67,7 +90,7 @@ pub struct Transfer {
     body: Vec<f32>,
     head: HeadRule,
     head_decay: f64,
-    normalize: bool,
+    scaling: Scaling,
     finetune: Rule<f32>,
 }
 
@@ -106,30 +129,53 @@ impl Transfer {
             body: body.to_vec(),
             head: HeadRule::with_loss(Head::new(Activation::Relu), SoftmaxCrossEntropy, config)?,
             head_decay: hyper.head_decay.max(NO_LAMBDA),
-            normalize: hyper.head_normalize,
+            scaling: Scaling::from_setting(hyper.head_normalize),
             finetune: plain_rule(hyper.finetune_steps, hyper.finetune_lr)?,
         })
     }
 
-    /// The task with each image replaced by its features.
+    /// The task with each image replaced by its features, scaled as `scaling` says; and
+    /// the factor a per-task scaling used (1 otherwise).
     pub fn feature_task(
         &self,
         task: &DigitTask<f32>,
-        normalize: bool,
-    ) -> Result<FeatureTask, Error> {
-        let shot =
-            |s: &Shot<f32, PIXELS, Class>| Shot::new(&features(&self.body, &s.x, normalize), s.y);
-        let support = task
-            .support()
-            .iter()
-            .map(shot)
-            .collect::<Result<Vec<_>, _>>()?;
-        let query = task
-            .query()
-            .iter()
-            .map(shot)
-            .collect::<Result<Vec<_>, _>>()?;
-        Task::from_shots(&support, &query)
+        scaling: Scaling,
+    ) -> Result<(FeatureTask, f32), Error> {
+        let of = |shots: &[Shot<f32, PIXELS, Class>]| -> Vec<([f32; FEATURES], Class)> {
+            shots
+                .iter()
+                .map(|s| (features(&self.body, &s.x), s.y))
+                .collect()
+        };
+        let (mut support, mut query) = (of(task.support()), of(task.query()));
+        let mut factor = 1.0;
+        match scaling {
+            Scaling::Raw => {}
+            Scaling::PerImage => {
+                for (h, _) in support.iter_mut().chain(query.iter_mut()) {
+                    let n = length(h);
+                    if n > 0.0 {
+                        h.iter_mut().for_each(|v| *v /= n);
+                    }
+                }
+            }
+            Scaling::PerTask => {
+                let mean = support.iter().map(|(h, _)| length(h)).sum::<f32>()
+                    / support.len().max(1) as f32;
+                if mean > 0.0 {
+                    factor = 1.0 / mean;
+                }
+                for (h, _) in support.iter_mut().chain(query.iter_mut()) {
+                    h.iter_mut().for_each(|v| *v *= factor);
+                }
+            }
+        }
+        let shots = |all: Vec<([f32; FEATURES], Class)>| {
+            all.into_iter()
+                .map(|(h, y)| Shot::new(&h, y))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok((Task::from_shots(&shots(support)?, &shots(query)?)?, factor))
     }
 
     /// Logistic regression on the support shots of a feature task: gradient descent from
@@ -146,8 +192,8 @@ impl Transfer {
     /// The new head's query accuracy and loss on a task (a head that diverged: 0 weights).
     fn head_only(&self, task: &DigitTask<f32>) -> (f64, f64, bool) {
         let fitted = self
-            .feature_task(task, self.normalize)
-            .and_then(|t| Ok((self.fit_head(&t)?, t)));
+            .feature_task(task, self.scaling)
+            .and_then(|(t, _)| Ok((self.fit_head(&t)?, t)));
         match fitted {
             Ok((phi, t)) => {
                 let mut sat = Saturations::default();
@@ -162,15 +208,19 @@ impl Transfer {
     /// Both variants on one task.
     pub fn evaluate(&self, task: &DigitTask<f32>) -> Outcome {
         let (head, head_loss, mut diverged) = self.head_only(task);
-        // Fine-tuning starts from a head fitted on the raw features (the network has no
-        // normalisation layer).
+        // Fine-tuning starts from a head fitted on features scaled per task, the factor
+        // folded into its weights: exactly the same classifier, as a 64-32-32-5 network.
         let start = self
-            .feature_task(task, false)
-            .and_then(|t| self.fit_head(&t))
-            .and_then(|h| {
+            .feature_task(task, Scaling::PerTask)
+            .and_then(|(t, factor)| Ok((self.fit_head(&t)?, factor)))
+            .and_then(|(h, factor)| {
                 let mut omega = Box::new([0.0f32; P]);
                 omega[..BODY_P].copy_from_slice(&self.body);
                 omega[BODY_P..].copy_from_slice(&h[..]);
+                // The head's weights (column-major, then its biases) take the factor.
+                omega[BODY_P..BODY_P + FEATURES * HELDOUT_WAYS]
+                    .iter_mut()
+                    .for_each(|w| *w *= factor);
                 ComplexSynapse::<f32, P>::with_uniform_lambda(*omega, NO_LAMBDA)
             });
         let mut phi = Box::new([0.0f32; P]);
