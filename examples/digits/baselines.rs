@@ -42,8 +42,9 @@ pub fn plain_rule(steps: u32, lr: f64) -> Result<Rule<f32>, Error> {
 }
 
 /// Nearest class mean in raw pixel space: each query image gets the label whose support
-/// images' mean is nearest in Euclidean distance. No learning at all.
-pub fn nearest_class_mean(task: &DigitTask<f64>) -> f64 {
+/// images' mean is nearest in Euclidean distance. No learning at all. Returns the label of
+/// each query image.
+pub fn nearest_class_mean_labels(task: &DigitTask<f64>) -> Vec<usize> {
     let mut means = [[0.0f64; PIXELS]; HELDOUT_WAYS];
     let mut counts = [0usize; HELDOUT_WAYS];
     for shot in task.support() {
@@ -56,18 +57,26 @@ pub fn nearest_class_mean(task: &DigitTask<f64>) -> f64 {
     for (mean, &count) in means.iter_mut().zip(&counts) {
         mean.iter_mut().for_each(|m| *m /= count.max(1) as f64);
     }
-    let right = task
-        .query()
+    task.query()
         .iter()
-        .filter(|shot| {
+        .map(|shot| {
             let distance = |m: &[f64; PIXELS]| -> f64 {
                 m.iter().zip(&shot.x).map(|(m, x)| (m - x).powi(2)).sum()
             };
-            let best = (0..HELDOUT_WAYS)
+            (0..HELDOUT_WAYS)
                 .min_by(|&a, &b| distance(&means[a]).total_cmp(&distance(&means[b])))
-                .unwrap_or(0);
-            best == shot.y.0 as usize
+                .unwrap_or(0)
         })
+        .collect()
+}
+
+/// Nearest class mean's query accuracy on a task.
+pub fn nearest_class_mean(task: &DigitTask<f64>) -> f64 {
+    let labels = nearest_class_mean_labels(task);
+    let right = labels
+        .iter()
+        .zip(task.query())
+        .filter(|(&label, shot)| label == shot.y.0 as usize)
         .count();
     right as f64 / task.query().len().max(1) as f64
 }

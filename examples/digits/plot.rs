@@ -7,6 +7,7 @@
 //! - bottom: a few held-out tasks: each class's support images (8×8, grey), then some of its
 //!   query images with the label the adapted learner gives them (green right, red wrong).
 
+use crate::baselines;
 use crate::evaluation::{par_map, Sets};
 use crate::learners::Learner;
 use crate::net::{DigitTask, Rule, P};
@@ -253,8 +254,8 @@ fn image(svg: &mut String, pixels: &[f64; PIXELS], x: f64, y: f64, scale: f64, b
     svg.push('\n');
 }
 
-/// The labels an adapted learner gives a task's query images, by the first learner that
-/// adapts a network (CML in q16.16 when it ran); `None` when none ran.
+/// The labels a learner gives a task's query images after adapting to it: the first learner
+/// of the run (CML in q16.16 when it ran).
 fn predictions(learners: &[Learner], task: &DigitTask<f32>) -> Option<(String, Vec<usize>)> {
     fn adapted<N: Precision>(
         rule: &Rule<N>,
@@ -283,7 +284,11 @@ fn predictions(learners: &[Learner], task: &DigitTask<f32>) -> Option<(String, V
         Learner::Plain {
             name, rule, theta, ..
         } => Some((name.to_string(), adapted(rule, theta, task)?)),
-        _ => None,
+        Learner::Transfer(t) => Some(("transfer, new head".to_string(), t.head_labels(task)?)),
+        Learner::Ncm => Some((
+            "nearest class mean".to_string(),
+            baselines::nearest_class_mean_labels(&crate::net::convert(task)?),
+        )),
     })
 }
 

@@ -85,9 +85,9 @@ fn by_row(rows: &[Row], f: impl Fn(&Stats) -> Value) -> Value {
     Value::Object(out)
 }
 
-/// Adds the held-out results to the JSON report: `accuracy`, `ci95`, `median` and
-/// `diverged_per_method` per row as `{row: {shot1, shot5}}`; `methods` (everything about
-/// each row, the shape `.ci/check_digits.py` reads); `diverged`, the total.
+/// Adds the held-out results to the JSON report: `accuracy`, `ci95` and `median` per row as
+/// `{row: {shot1, shot5}}`; `methods` (everything about each row, diverged tasks per set
+/// included: the shape `.ci/check_digits.py` reads); `diverged`, the total over rows.
 pub fn results(report: &mut Map<String, Value>, rows: &[Row]) {
     report.insert("accuracy".into(), by_row(rows, |s| number(s.mean)));
     report.insert("ci95".into(), by_row(rows, |s| number(s.ci95)));

@@ -189,6 +189,19 @@ impl Transfer {
         Ok(phi)
     }
 
+    /// The labels the new head (frozen body) gives a task's query images; `None` if
+    /// fitting it failed.
+    pub fn head_labels(&self, task: &DigitTask<f32>) -> Option<Vec<usize>> {
+        let (t, _) = self.feature_task(task, self.scaling).ok()?;
+        let phi = self.fit_head(&t).ok()?;
+        Some(
+            t.query()
+                .iter()
+                .map(|s| loss::argmax(self.head.predict_act(&phi, &s.x).as_ref()))
+                .collect(),
+        )
+    }
+
     /// The new head's query accuracy and loss on a task (a head that diverged: 0 weights).
     fn head_only(&self, task: &DigitTask<f32>) -> (f64, f64, bool) {
         let fitted = self
