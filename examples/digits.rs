@@ -162,6 +162,7 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Settings are judged here, on tasks of the training classes only.
+    let trained_at = Instant::now();
     let judge = judge_tasks(&family, if o.smoke { 20 } else { 200 })?;
     let mut rows: Vec<Row> = Vec::new();
     for learner in &learners {
@@ -195,6 +196,11 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
             row.name, row.validation[0], row.validation[1]
         );
     }
+    eprintln!(
+        "judged on {} validation tasks per shot count in {:.1} s",
+        judge[0].len(),
+        trained_at.elapsed().as_secs_f64()
+    );
     let mut report = Map::new();
     for (key, value) in [
         ("task", json!("digits")),
@@ -222,6 +228,7 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Digits 5–9 from here on.
+    let evaluation_start = Instant::now();
     let count = o.tasks;
     let sets = digits::HELDOUT_SHOTS.map(|shots| held_out(&data, shots, count));
     let [one, five] = sets;
@@ -237,6 +244,10 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
+    eprintln!(
+        "evaluated on 2 × {count} held-out tasks in {:.1} s",
+        evaluation_start.elapsed().as_secs_f64()
+    );
     report::table(&rows, count);
     report::trainings(&trainings);
     if let Some(path) = &o.plot {
