@@ -364,6 +364,9 @@ fn every_method_name_parses_and_all_means_all() {
     let full = parse(&strings(&["--full"])).unwrap();
     assert_eq!(full.methods, [Method::Cml, Method::NoMeta, Method::Ncm]);
     assert_eq!(full.threads, 1, "--full meta-trains on one core");
+    let judging = parse(&strings(&["--split-validation"])).unwrap();
+    assert_eq!(judging.methods, [Method::Cml, Method::NoMeta]);
+    assert!(judging.validate_only);
     let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
     assert_eq!(
         names,
