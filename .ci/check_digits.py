@@ -1,13 +1,17 @@
-"""Reads the digits example's --smoke stdout and checks its last line: one JSON object in which
-CML adapted in q16.16 beats no meta-learning at both shot counts, stays within one accuracy
-point of f32 adaptation of the same θ, and no held-out task diverged."""
+"""Reads the digits example's --smoke stdout and checks its last line: one JSON object with the
+fields issue 9 asks for, in which CML adapted in q16.16 beats no meta-learning at both shot
+counts and stays within one accuracy point of f32 adaptation of the same θ, no held-out task
+diverged, every trained method's validation loss dropped, and every method is above chance."""
 import json
 import sys
 
 report = json.loads(sys.stdin.read().strip().splitlines()[-1])
-methods = report["methods"]
+required = ("task", "scalar", "heldout_seed", "tasks_evaluated", "seed", "accuracy", "ci95",
+            "median", "diverged", "meta_iterations", "seconds", "methods")
+missing = [k for k in required if k not in report]
+methods = report.get("methods", {})
 q16, f32, plain = (methods[m]["accuracy"] for m in ("cml_q16_16", "cml_f32", "no_meta_f32"))
-ok = report["diverged"] == 0
+ok = not missing and report["diverged"] == 0
 for shots in ("shot1", "shot5"):
     ok = ok and q16[shots] > plain[shots] and abs(q16[shots] - f32[shots]) <= 1.0
 print(
@@ -15,4 +19,17 @@ print(
     f"{f32['shot5']:.1f} %, no meta-learning {plain['shot1']:.1f} / {plain['shot5']:.1f} %: "
     f"{'ok' if ok else 'FAILED'}"
 )
+if missing:
+    print(f"digits smoke: missing fields {missing}: FAILED")
+for name, run in report.get("training", {}).items():
+    learned = run["best_validation_loss"] < run["initial_validation_loss"]
+    ok = ok and learned
+    print(f"digits smoke: {name} validation loss {run['initial_validation_loss']:.3f} → "
+          f"{run['best_validation_loss']:.3f}: {'ok' if learned else 'FAILED (did not learn)'}")
+for key, accuracy in report["accuracy"].items():
+    # Chance is 20 % on 5-way tasks.
+    above = min(accuracy["shot1"], accuracy["shot5"]) > 30.0
+    ok = ok and above
+    if not above:
+        print(f"digits smoke: {key} {accuracy}: FAILED (not above chance)")
 sys.exit(0 if ok else 1)

@@ -1,17 +1,40 @@
 //! The digits family (`tinycml::digits`): the committed file is the one its README describes,
 //! rotations are permutations, meta-training never sees digits 5–9, the held-out sets match
-//! their published check values, and the JSON dump reloads bit for bit.
+//! their published check values, and the JSON dump reloads bit for bit. The example's
+//! baselines: its flags parse (and refuse what they should), transfer's new head learns, its
+//! pre-training sees digits 0–4 only and lowers its validation loss, and MAML's second-order
+//! gradient matches finite differences.
 
+#[path = "../examples/digits/args.rs"]
+#[allow(dead_code)]
+mod args;
+#[path = "../examples/digits/baselines.rs"]
+#[allow(dead_code)]
+mod baselines;
+#[path = "../examples/digits/evaluation.rs"]
+#[allow(dead_code)]
+mod evaluation;
+#[path = "../examples/digits/family.rs"]
+#[allow(dead_code)]
+mod family;
 #[path = "../examples/digits/heldout.rs"]
 #[allow(dead_code)]
 mod heldout;
+#[path = "../examples/digits/net.rs"]
+#[allow(dead_code)]
+mod net;
+#[path = "../examples/digits/transfer.rs"]
+#[allow(dead_code)]
+mod transfer;
+
+pub use net::{DigitTask, Q, S};
 
 use sha2::{Digest, Sha256};
 use tinycml::digits::{
     self, rotate, ClassId, Digits, FormatError, Split, BUNDLED, BUNDLED_COUNTS, BUNDLED_IMAGES,
     HEADER, HELDOUT_SEED, HELDOUT_TASKS, PIXELS, QUERY_PER_CLASS, RECORD,
 };
-use tinycml::{Class, Error, Precision, SplitMix64, Q16_16};
+use tinycml::{Activation, Class, Error, Precision, SoftmaxCrossEntropy, SplitMix64, Task, Q16_16};
 
 /// The SHA-256 in data/digits/README.md.
 const SHA256: &str = "1a9f3877393436e211e39e59a1d8ad8dc6d51370e0d3e9b4df0c203469bb1557";
@@ -322,4 +345,266 @@ fn the_json_dump_reloads_bit_for_bit() {
         }
     }
     std::fs::remove_file(&path).unwrap();
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn every_method_name_parses_and_all_means_all() {
+    use args::{methods, parse, Method};
+    for method in Method::ALL {
+        assert_eq!(methods(method.name()).unwrap(), [method]);
+        let options = parse(&strings(&["--method", method.name()])).unwrap();
+        assert_eq!(options.methods, [method]);
+    }
+    assert_eq!(methods("all").unwrap(), Method::ALL);
+    assert_eq!(parse(&[]).unwrap().methods, Method::ALL, "the default run");
+    let full = parse(&strings(&["--full"])).unwrap();
+    assert_eq!(full.methods, [Method::Cml, Method::NoMeta, Method::Ncm]);
+    assert_eq!(full.threads, 1, "--full meta-trains on one core");
+    let judging = parse(&strings(&["--split-validation"])).unwrap();
+    assert_eq!(judging.methods, [Method::Cml, Method::NoMeta]);
+    assert!(judging.validate_only);
+    let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+    assert_eq!(
+        names,
+        ["cml", "no-meta", "ncm", "transfer", "reptile", "maml"]
+    );
+}
+
+#[test]
+fn an_unknown_method_or_setting_is_a_clear_error() {
+    use args::parse;
+    let error = parse(&strings(&["--method", "protonets"])).unwrap_err();
+    assert!(error.contains("unknown method \"protonets\""), "{error}");
+    assert!(error.contains("cml, no-meta, ncm, transfer, reptile, maml, or all"));
+    assert!(parse(&strings(&["--method"]))
+        .unwrap_err()
+        .contains("needs a value"));
+    let error = parse(&strings(&["--set", "maml.momentum=0.9"])).unwrap_err();
+    assert!(error.contains("unknown key"), "{error}");
+    assert!(parse(&strings(&["--set", "reptile.lr=0"])).is_err());
+    assert!(parse(&strings(&["--set", "head.normalize=3"])).is_err());
+    assert!(parse(&strings(&["--set", "maml.steps"])).is_err());
+    assert!(parse(&strings(&["--method", "ncm", "--export", "x.bin"])).is_err());
+    assert!(parse(&strings(&["--full", "--smoke"])).is_err());
+    assert!(parse(&strings(&["--seconds", "-1"])).is_err());
+}
+
+#[test]
+fn budgets_follow_the_flags() {
+    use args::{parse, Budget, Method};
+    let budget = |flags: &[&str], method| parse(&strings(flags)).unwrap().budget(method);
+    let seconds = |s| Budget {
+        seconds: Some(s),
+        iterations: None,
+    };
+    assert_eq!(budget(&[], Method::Cml), seconds(120.0));
+    assert_eq!(
+        budget(&[], Method::Maml),
+        seconds(10.0),
+        "a baseline beside CML"
+    );
+    assert_eq!(budget(&["--method", "maml"], Method::Maml), seconds(120.0));
+    assert_eq!(
+        budget(&["--method", "reptile", "--full"], Method::Reptile),
+        seconds(540.0)
+    );
+    assert_eq!(
+        budget(&["--method", "all", "--full"], Method::Transfer),
+        seconds(540.0)
+    );
+    assert_eq!(
+        budget(&["--smoke"], Method::Cml),
+        Budget {
+            seconds: Some(5.0),
+            iterations: Some(300)
+        }
+    );
+    assert_eq!(budget(&["--smoke"], Method::Transfer), seconds(1.0));
+    assert_eq!(
+        budget(&["--iterations", "50"], Method::Maml),
+        Budget {
+            seconds: None,
+            iterations: Some(50)
+        }
+    );
+}
+
+/// 5-way tasks of the training classes (digits 0–4), in f32.
+fn training_tasks(shots: usize, count: usize, seed: u64) -> Vec<DigitTask<f32>> {
+    let data = Digits::bundled();
+    let mut rng = SplitMix64::new(seed);
+    (0..count)
+        .map(|_| {
+            data.sample(
+                &mut rng,
+                Split::MetaTrain.classes(),
+                5,
+                shots,
+                QUERY_PER_CLASS,
+            )
+            .unwrap()
+            .1
+        })
+        .collect()
+}
+
+/// The body of a 20-way classifier that has learned nothing: random features.
+fn random_body() -> Vec<f32> {
+    let wide = transfer::Wide::new(Activation::Relu);
+    let theta = tinycml::train::initial_theta::<f32, _, { transfer::WIDE_P }>(
+        &wide,
+        &mut SplitMix64::new(3),
+        1.0,
+    )
+    .unwrap();
+    theta.omega()[..transfer::BODY_P].to_vec()
+}
+
+#[test]
+fn a_new_head_on_random_features_beats_chance_and_fine_tuning_keeps_it() {
+    let body = random_body();
+    let hyper = args::Hyper::default();
+    let adapter = transfer::Transfer::new(&body, &hyper).unwrap();
+    let tasks = training_tasks(5, 20, 11);
+    let outcomes = transfer::evaluate(&adapter, &tasks, 2);
+    let mean = |f: fn(&transfer::Outcome) -> f64| {
+        outcomes.iter().map(f).sum::<f64>() / outcomes.len() as f64
+    };
+    let (head, finetuned) = (mean(|o| o.head), mean(|o| o.finetuned));
+    // Chance is 0.2; a linear head on 32 random ReLU features of 5-shot digits does far better.
+    assert!(head > 0.5, "new head {head}");
+    assert!(finetuned > 0.5, "fine-tuned {finetuned}");
+    assert!(outcomes.iter().all(|o| !o.diverged));
+    // Every scaling of the features learns.
+    for normalize in [0, 2] {
+        let hyper = args::Hyper {
+            head_normalize: normalize,
+            head_lr: if normalize == 0 { 0.05 } else { 4.0 },
+            ..args::Hyper::default()
+        };
+        let adapter = transfer::Transfer::new(&body, &hyper).unwrap();
+        let outcomes = transfer::evaluate(&adapter, &tasks, 2);
+        let head = outcomes.iter().map(|o| o.head).sum::<f64>() / outcomes.len() as f64;
+        assert!(head > 0.5, "head.normalize={normalize}: {head}");
+    }
+    // A wrong body is refused, not misread.
+    assert!(transfer::Transfer::new(&body[1..], &hyper).is_err());
+}
+
+#[test]
+fn the_fine_tuning_start_is_exactly_the_fitted_head() {
+    // Per-task scaling is linear, so the fitted head folds into the 64-32-32-5 network: with
+    // a rate too small to move it, fine-tuning classifies exactly as the head does.
+    let body = random_body();
+    let hyper = args::Hyper {
+        head_normalize: 2,
+        finetune_steps: 1,
+        finetune_lr: 1e-9,
+        ..args::Hyper::default()
+    };
+    let adapter = transfer::Transfer::new(&body, &hyper).unwrap();
+    for task in training_tasks(1, 10, 12) {
+        let outcome = adapter.evaluate(&task);
+        assert!(
+            (outcome.head - outcome.finetuned).abs() < 1e-9,
+            "{outcome:?}"
+        );
+    }
+}
+
+#[test]
+fn transfer_pre_trains_on_digits_zero_to_four_only_and_learns() {
+    let data = Digits::bundled();
+    let pool = Split::MetaTrain.classes();
+    let images = transfer::training_images(&data, pool).unwrap();
+    // Every image of digits 0–4, once per rotation, and nothing else.
+    let expected: usize = BUNDLED_COUNTS[..5].iter().map(|&c| 4 * c as usize).sum();
+    assert_eq!(images.len(), expected);
+    assert!(images.iter().all(|s| (s.y.0 as usize) < pool.len()));
+    let validation = training_tasks(5, 8, 13);
+    let budget = args::Budget {
+        seconds: None,
+        iterations: Some(300),
+    };
+    let hyper = args::Hyper::default();
+    let pretrained = transfer::pretrain(&data, pool, &validation, &hyper, 1, budget, 2, 2).unwrap();
+    assert_eq!(pretrained.iterations, 300);
+    assert_eq!(pretrained.body.len(), transfer::BODY_P);
+    assert!(
+        pretrained.best_validation_loss < 0.9 * pretrained.initial_validation_loss,
+        "{} → {}",
+        pretrained.initial_validation_loss,
+        pretrained.best_validation_loss
+    );
+}
+
+#[test]
+fn maml_gradient_matches_finite_differences() {
+    use tinycml::reference::{data_loss, loss_gradient};
+    let maml = baselines::Maml { steps: 3, lr: 0.2 };
+    let task: DigitTask<f64> = net::convert(&training_tasks(1, 1, 14)[0]).unwrap();
+    let model = net::model();
+    let theta =
+        tinycml::train::initial_theta::<f64, _, { net::P }>(&model, &mut SplitMix64::new(5), 1.0)
+            .unwrap();
+    let omega = theta.omega().to_vec();
+    // The query loss after the unrolled steps, as a function of ω.
+    let after = |omega: &[f64]| {
+        let mut phi = omega.to_vec();
+        for _ in 0..maml.steps {
+            let g = loss_gradient(&model, &SoftmaxCrossEntropy, &phi, task.support());
+            phi.iter_mut().zip(&g).for_each(|(p, g)| *p -= maml.lr * g);
+        }
+        data_loss(&model, &SoftmaxCrossEntropy, &phi, task.query())
+    };
+    let gradient = maml.gradient(&omega, &task).unwrap();
+    let mut rng = SplitMix64::new(6);
+    for _ in 0..3 {
+        let u: Vec<f64> = (0..omega.len()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let eps = 1e-6;
+        let shifted = |sign: f64| -> Vec<f64> {
+            omega
+                .iter()
+                .zip(&u)
+                .map(|(w, u)| w + sign * eps * u)
+                .collect()
+        };
+        let numeric = (after(&shifted(1.0)) - after(&shifted(-1.0))) / (2.0 * eps);
+        let analytic: f64 = gradient.iter().zip(&u).map(|(g, u)| g * u).sum();
+        assert!(
+            (numeric - analytic).abs() <= 1e-5 * analytic.abs().max(1e-3),
+            "finite difference {numeric}, MAML {analytic}"
+        );
+    }
+    // First order (dropping the Hessian terms) is measurably different: the test can fail.
+    let mut phi = omega.clone();
+    for _ in 0..maml.steps {
+        let g = loss_gradient(&model, &SoftmaxCrossEntropy, &phi, task.support());
+        phi.iter_mut().zip(&g).for_each(|(p, g)| *p -= maml.lr * g);
+    }
+    let first_order = loss_gradient(&model, &SoftmaxCrossEntropy, &phi, task.query());
+    let difference: f64 = first_order
+        .iter()
+        .zip(&gradient)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(difference > 1e-3 * tinycml::reference::norm(&gradient));
+}
+
+#[test]
+fn nearest_class_mean_is_perfect_on_copies_and_median_is_the_middle() {
+    // Query images that are the support images: the nearest mean is their own class.
+    let task = &training_tasks(1, 1, 15)[0];
+    let task: DigitTask<f64> = net::convert(task).unwrap();
+    let copy: DigitTask<f64> = Task::from_shots(task.support(), task.support()).unwrap();
+    assert_eq!(baselines::nearest_class_mean(&copy), 1.0);
+    let stats = evaluation::Stats::of(&[0.2, 1.0, 0.4, 0.6], 1);
+    assert!((stats.mean - 55.0).abs() < 1e-9);
+    assert!((stats.median - 50.0).abs() < 1e-9);
+    assert_eq!(stats.diverged, 1);
 }

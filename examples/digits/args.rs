@@ -1,0 +1,434 @@
+//! Command-line flags of the digits job, parsed by hand (no dependency for a dozen flags).
+//!
+//! Self-contained (no item of the example's other modules), so that `tests/digits.rs` can
+//! include it and check what parses and what is refused.
+
+pub const USAGE: &str = "\
+usage: cargo run --release --example digits -- [--method NAME] [--full | --smoke] [--seed N]
+           [--seconds S] [--baseline-seconds S] [--iterations N] [--threads N] [--tasks N]
+           [--export PATH] [--plot PATH] [--set KEY=VALUE]...
+           [--validate-only] [--split-validation] [--augment]
+           [--free-steps N] [--free-lr X] [--beta X] [--lambda X] [--train-shots mix|5]
+       cargo run --release --example digits -- --dump-heldout PATH
+
+  --method NAME   cml, no-meta, ncm, transfer, reptile, maml, or all (every one of them;
+                  the default, except with --full: cml, no-meta and ncm; and with
+                  --validate-only or --split-validation: cml and no-meta)
+  --full          540 s of meta-training on one thread for each trained method chosen
+  --seconds S     budget of CML, or of the one method chosen (default 120 s)
+  --baseline-seconds S   budget of each trained baseline when several methods run (10 s)
+  --iterations N  every trained method gets N iterations instead of seconds (CML, Reptile,
+                  MAML: meta-iterations of 8 tasks; transfer: minibatch steps)
+  --tasks N       evaluate the first N tasks of each held-out set (default 500)
+  --plot PATH     SVG: accuracy against adaptation steps, and held-out tasks adapted
+  --set KEY=VALUE a baseline's setting; keys: reptile.{steps,lr,outer_lr,test_steps},
+                  maml.{steps,lr,outer_lr,test_steps}, transfer.{lr,batch,decay},
+                  head.{steps,lr,decay,normalize}, finetune.{steps,lr}";
+
+/// One method of the comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// CML, the main job (rows: q16.16 and f32 adaptation of the exported θ).
+    Cml,
+    /// The same network from its initialisation, plain gradient descent.
+    NoMeta,
+    /// Nearest class mean in pixel space.
+    Ncm,
+    /// A 20-way classifier of the training classes; a new head per task (and fine-tuning).
+    Transfer,
+    /// Reptile on ω.
+    Reptile,
+    /// MAML on ω, second order through the unrolled steps.
+    Maml,
+}
+
+impl Method {
+    /// Every method, in the order of the table.
+    pub const ALL: [Method; 6] = [
+        Method::Cml,
+        Method::NoMeta,
+        Method::Ncm,
+        Method::Transfer,
+        Method::Reptile,
+        Method::Maml,
+    ];
+
+    /// The name `--method` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Cml => "cml",
+            Method::NoMeta => "no-meta",
+            Method::Ncm => "ncm",
+            Method::Transfer => "transfer",
+            Method::Reptile => "reptile",
+            Method::Maml => "maml",
+        }
+    }
+}
+
+/// What `--method` names: one method, or `all`.
+pub fn methods(name: &str) -> Result<Vec<Method>, String> {
+    if name == "all" {
+        return Ok(Method::ALL.to_vec());
+    }
+    Method::ALL
+        .into_iter()
+        .find(|m| m.name() == name)
+        .map(|m| vec![m])
+        .ok_or_else(|| {
+            let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+            format!(
+                "--method: unknown method {name:?}; one of {}, or all",
+                names.join(", ")
+            )
+        })
+}
+
+/// The baselines' settings (`--set KEY=VALUE`). The defaults were chosen in short runs (15–60 s
+/// on one thread, seed 1) on validation tasks of the training classes alone, never digits
+/// 5–9:
+///
+/// - Reptile: inner rate 0.2 over 0.1 and 0.4, 10 inner steps over 5 and 20, ε = 1 over 0.3,
+///   20 test steps over 10;
+/// - MAML: inner rate 0.2 over 0.1 and 0.4; Adam 3e-3 (1e-2 was best after 20 s, but its
+///   validation loss climbed from 0.32 to 1.54 within 60 s; over 60 s 3e-3 fell steadily to
+///   0.106 and 1e-3 to 0.203);
+/// - transfer: the head on unit-length features (on raw features its loss grew as
+///   pre-training went on), head rate 4 over 0.5 and 16, L2 1e-4 over 1e-3 and 1e-2; weight
+///   decay 1e-3 over none, and fine-tuning 50 steps at 0.05 over 20 at 0.01, 0.05 and 0.2,
+///   judged with `--split-validation` (digits 3–4 unseen in pre-training).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hyper {
+    /// Reptile: inner steps per task while meta-training, inner rate, outer SGD rate ε,
+    /// steps at test time (and in validation).
+    pub reptile_steps: u32,
+    pub reptile_lr: f64,
+    pub reptile_outer_lr: f64,
+    pub reptile_test_steps: u32,
+    /// MAML: unrolled inner steps, inner rate, outer Adam rate, steps at test time.
+    pub maml_steps: u32,
+    pub maml_lr: f64,
+    pub maml_outer_lr: f64,
+    pub maml_test_steps: u32,
+    /// Transfer pre-training: Adam rate, minibatch size, L2 weight decay.
+    pub transfer_lr: f64,
+    pub transfer_batch: usize,
+    pub transfer_decay: f64,
+    /// The new 5-way head: gradient steps, rate, L2 pull to 0, and how features are
+    /// scaled: 0 as they are, 1 each to unit length, 2 all of a task by one factor (1 / the
+    /// mean length of its support features).
+    pub head_steps: u32,
+    pub head_lr: f64,
+    pub head_decay: f64,
+    pub head_normalize: u8,
+    /// Fine-tuning every weight from the body and the fitted head: steps, rate.
+    pub finetune_steps: u32,
+    pub finetune_lr: f64,
+}
+
+impl Default for Hyper {
+    fn default() -> Self {
+        Self {
+            reptile_steps: 10,
+            reptile_lr: 0.2,
+            reptile_outer_lr: 1.0,
+            reptile_test_steps: 20,
+            maml_steps: 5,
+            maml_lr: 0.2,
+            maml_outer_lr: 3e-3,
+            maml_test_steps: 10,
+            transfer_lr: 1e-3,
+            transfer_batch: 64,
+            transfer_decay: 1e-3,
+            head_steps: 100,
+            head_lr: 4.0,
+            head_decay: 1e-4,
+            head_normalize: 1,
+            finetune_steps: 50,
+            finetune_lr: 0.05,
+        }
+    }
+}
+
+impl Hyper {
+    /// Sets one `KEY=VALUE`.
+    pub fn set(&mut self, assignment: &str) -> Result<(), String> {
+        let (key, value) = assignment
+            .split_once('=')
+            .ok_or(format!("--set: KEY=VALUE, not {assignment:?}"))?;
+        let bad = |e: &dyn std::fmt::Display| format!("--set {key}: {e}");
+        macro_rules! number {
+            ($field:expr) => {
+                $field = value.parse().map_err(|e| bad(&e))?
+            };
+        }
+        match key {
+            "reptile.steps" => number!(self.reptile_steps),
+            "reptile.lr" => number!(self.reptile_lr),
+            "reptile.outer_lr" => number!(self.reptile_outer_lr),
+            "reptile.test_steps" => number!(self.reptile_test_steps),
+            "maml.steps" => number!(self.maml_steps),
+            "maml.lr" => number!(self.maml_lr),
+            "maml.outer_lr" => number!(self.maml_outer_lr),
+            "maml.test_steps" => number!(self.maml_test_steps),
+            "transfer.lr" => number!(self.transfer_lr),
+            "transfer.batch" => number!(self.transfer_batch),
+            "transfer.decay" => number!(self.transfer_decay),
+            "head.steps" => number!(self.head_steps),
+            "head.lr" => number!(self.head_lr),
+            "head.decay" => number!(self.head_decay),
+            "head.normalize" => {
+                self.head_normalize = match value {
+                    "0" => 0,
+                    "1" => 1,
+                    "2" => 2,
+                    _ => return Err(bad(&"0, 1 or 2")),
+                }
+            }
+            "finetune.steps" => number!(self.finetune_steps),
+            "finetune.lr" => number!(self.finetune_lr),
+            _ => return Err(format!("--set: unknown key {key:?} (see --help)")),
+        }
+        let positive = [
+            self.reptile_lr,
+            self.reptile_outer_lr,
+            self.maml_lr,
+            self.maml_outer_lr,
+            self.transfer_lr,
+            self.head_lr,
+            self.finetune_lr,
+        ];
+        let counts = [
+            self.reptile_steps,
+            self.reptile_test_steps,
+            self.maml_steps,
+            self.maml_test_steps,
+            self.head_steps,
+            self.finetune_steps,
+        ];
+        if positive.iter().any(|&v| v.is_nan() || v <= 0.0)
+            || counts.contains(&0)
+            || self.transfer_batch == 0
+            || self.transfer_decay.is_nan()
+            || self.transfer_decay < 0.0
+            || self.head_decay.is_nan()
+            || self.head_decay < 0.0
+        {
+            return Err(format!(
+                "--set {key}: rates, step counts and the batch must be > 0, decays ≥ 0"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The settings as JSON-ready pairs, per method.
+    pub fn describe(&self, method: Method) -> Vec<(&'static str, f64)> {
+        match method {
+            Method::Reptile => vec![
+                ("inner_steps", self.reptile_steps as f64),
+                ("inner_lr", self.reptile_lr),
+                ("outer_sgd_lr", self.reptile_outer_lr),
+                ("test_steps", self.reptile_test_steps as f64),
+            ],
+            Method::Maml => vec![
+                ("inner_steps", self.maml_steps as f64),
+                ("inner_lr", self.maml_lr),
+                ("outer_adam_lr", self.maml_outer_lr),
+                ("test_steps", self.maml_test_steps as f64),
+            ],
+            Method::Transfer => vec![
+                ("adam_lr", self.transfer_lr),
+                ("batch", self.transfer_batch as f64),
+                ("weight_decay", self.transfer_decay),
+                ("head_steps", self.head_steps as f64),
+                ("head_lr", self.head_lr),
+                ("head_decay", self.head_decay),
+                ("head_normalize", self.head_normalize as f64),
+                ("finetune_steps", self.finetune_steps as f64),
+                ("finetune_lr", self.finetune_lr),
+            ],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Everything the run is told.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub seed: u64,
+    pub smoke: bool,
+    pub full: bool,
+    pub validate_only: bool,
+    /// The methods to run, in the order of the table.
+    pub methods: Vec<Method>,
+    /// `--seconds`, if given.
+    pub seconds: Option<f64>,
+    /// `--baseline-seconds`, if given.
+    pub baseline_seconds: Option<f64>,
+    /// `--iterations`, if given: replaces every trained method's wall-clock budget.
+    pub iterations: Option<u64>,
+    pub threads: usize,
+    /// Held-out tasks evaluated per set (the first ones).
+    pub tasks: usize,
+    pub free_steps: u32,
+    pub free_lr: f64,
+    pub beta: f64,
+    pub lambda: f64,
+    pub mix: bool,
+    pub augment: bool,
+    pub split_validation: bool,
+    /// Where to write the exported θ (`store` format v3).
+    pub export: Option<String>,
+    /// Where to write the SVG figure.
+    pub plot: Option<String>,
+    pub hyper: Hyper,
+}
+
+/// A method's budget: seconds (none when `--iterations` replaces it) and iterations.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budget {
+    pub seconds: Option<f64>,
+    pub iterations: Option<u64>,
+}
+
+impl Options {
+    /// The budget of `method` in this run: CML, or a method run alone, gets `--seconds`
+    /// (default 120 s; `--full` 540 s; `--smoke` 5 s and at most 300 iterations); a trained
+    /// baseline beside others gets `--baseline-seconds` (default 10 s; `--full` 540 s;
+    /// `--smoke` 1 s). `--iterations N` replaces the seconds.
+    pub fn budget(&self, method: Method) -> Budget {
+        let main = method == Method::Cml || self.methods.len() == 1;
+        let seconds = if main {
+            self.seconds.unwrap_or(match (self.full, self.smoke) {
+                (true, _) => 540.0,
+                (_, true) => 5.0,
+                _ => 120.0,
+            })
+        } else {
+            self.baseline_seconds
+                .unwrap_or(match (self.full, self.smoke) {
+                    (true, _) => 540.0,
+                    (_, true) => 1.0,
+                    _ => 10.0,
+                })
+        };
+        match self.iterations {
+            Some(n) => Budget {
+                seconds: None,
+                iterations: Some(n),
+            },
+            None => Budget {
+                seconds: Some(seconds),
+                iterations: (self.smoke && main).then_some(300),
+            },
+        }
+    }
+
+    /// Whether `method` runs.
+    pub fn runs(&self, method: Method) -> bool {
+        self.methods.contains(&method)
+    }
+}
+
+pub fn parse(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        seed: 1,
+        smoke: false,
+        full: false,
+        validate_only: false,
+        methods: Vec::new(),
+        seconds: None,
+        baseline_seconds: None,
+        iterations: None,
+        threads: 2,
+        tasks: 500,
+        free_steps: 20,
+        free_lr: 0.1,
+        beta: 0.3,
+        lambda: 0.1,
+        mix: true,
+        augment: false,
+        split_validation: false,
+        export: None,
+        plot: None,
+        hyper: Hyper::default(),
+    };
+    let mut method = None;
+    let mut threads = None;
+    let mut tasks = None;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        let bad = |e: &dyn std::fmt::Display| format!("{flag}: {e}");
+        match flag.as_str() {
+            "--seed" => o.seed = value()?.parse().map_err(|e| bad(&e))?,
+            "--method" => method = Some(methods(value()?)?),
+            "--seconds" => o.seconds = Some(positive(value()?).map_err(|e| bad(&e))?),
+            "--baseline-seconds" => {
+                o.baseline_seconds = Some(positive(value()?).map_err(|e| bad(&e))?)
+            }
+            "--iterations" => {
+                let n: u64 = value()?.parse().map_err(|e| bad(&e))?;
+                o.iterations = Some(n.max(1));
+            }
+            "--threads" => {
+                let n: usize = value()?.parse().map_err(|e| bad(&e))?;
+                threads = Some(n.max(1));
+            }
+            "--tasks" => {
+                let n: usize = value()?.parse().map_err(|e| bad(&e))?;
+                tasks = Some(n.clamp(1, 500));
+            }
+            "--free-steps" => o.free_steps = value()?.parse().map_err(|e| bad(&e))?,
+            "--free-lr" => o.free_lr = value()?.parse().map_err(|e| bad(&e))?,
+            "--beta" => o.beta = value()?.parse().map_err(|e| bad(&e))?,
+            "--lambda" => o.lambda = value()?.parse().map_err(|e| bad(&e))?,
+            "--train-shots" => {
+                o.mix = match value()?.as_str() {
+                    "mix" => true,
+                    "5" => false,
+                    other => return Err(format!("--train-shots: mix or 5, not {other}")),
+                }
+            }
+            "--export" => o.export = Some(value()?.clone()),
+            "--plot" => o.plot = Some(value()?.clone()),
+            "--set" => o.hyper.set(value()?)?,
+            "--smoke" => o.smoke = true,
+            "--full" => o.full = true,
+            "--augment" => o.augment = true,
+            "--split-validation" => {
+                o.split_validation = true;
+                o.validate_only = true;
+            }
+            "--validate-only" => o.validate_only = true,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if o.full && o.smoke {
+        return Err("--full and --smoke exclude each other".into());
+    }
+    o.methods = method.unwrap_or_else(|| {
+        if o.validate_only {
+            // What judging CML's settings needs, as before the baselines came.
+            vec![Method::Cml, Method::NoMeta]
+        } else if o.full {
+            vec![Method::Cml, Method::NoMeta, Method::Ncm]
+        } else {
+            Method::ALL.to_vec()
+        }
+    });
+    if o.export.is_some() && !o.runs(Method::Cml) {
+        return Err("--export writes CML's θ: it needs --method cml or all".into());
+    }
+    o.threads = threads.unwrap_or(if o.full { 1 } else { 2 });
+    o.tasks = tasks.unwrap_or(if o.smoke { 20 } else { 500 });
+    Ok(o)
+}
+
+fn positive(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        Ok(v) => Err(format!("{v} is not a positive number of seconds")),
+        Err(e) => Err(e.to_string()),
+    }
+}

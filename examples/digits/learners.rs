@@ -1,0 +1,361 @@
+//! Each method of the comparison, trained and ready to adapt: how it is trained (through
+//! `tinycml::train` for CML, Reptile and MAML; `transfer.rs` for transfer) and how it turns
+//! a set of tasks into per-task query accuracies.
+
+use crate::args::{Budget, Method, Options};
+use crate::baselines::{self, plain_rule, Maml, Reptile, NO_LAMBDA};
+use crate::evaluation::{accuracies, par_map, Sets};
+use crate::family::Family;
+use crate::net::{model, Rule, P};
+use crate::report::Training;
+use crate::transfer::{self, Transfer};
+use serde_json::{json, Value};
+use tinycml::train::{self, Outer, Settings, TaskSource, Trained};
+use tinycml::*;
+
+/// Tasks per meta-iteration, for every meta-learner.
+pub const META_BATCH: usize = 8;
+
+/// A method ready to adapt.
+pub enum Learner {
+    /// CML's exported θ, read back in q16.16 (the device) and in f32.
+    Cml {
+        q: Rule<Q16_16>,
+        theta_q: Box<ComplexSynapse<Q16_16, P>>,
+        f: Rule<f32>,
+        theta_f: Box<ComplexSynapse<f32, P>>,
+    },
+    /// Plain gradient descent from a θ with λ ≈ 0: no meta-learning, Reptile, MAML.
+    Plain {
+        key: &'static str,
+        name: &'static str,
+        rule: Rule<f32>,
+        theta: Box<ComplexSynapse<f32, P>>,
+    },
+    /// Nearest class mean in pixel space.
+    Ncm,
+    /// A pre-trained body with a new head per task, and fine-tuned.
+    Transfer(Box<Transfer>),
+}
+
+/// One row a learner gives: JSON key, table name, how it adapts.
+pub struct RowName {
+    pub key: &'static str,
+    pub name: String,
+    pub adaptation: String,
+}
+
+fn steps_at(config: &Config) -> String {
+    format!("{} GD steps at lr {}", config.free_steps, config.free_lr)
+}
+
+impl Learner {
+    /// The rows this learner fills, in order.
+    pub fn rows(&self, hyper: &crate::args::Hyper) -> Vec<RowName> {
+        let row = |key, name: &str, adaptation: String| RowName {
+            key,
+            name: name.into(),
+            adaptation,
+        };
+        match self {
+            Learner::Cml { f, .. } => {
+                let adapt = format!("{}, λ-weighted pull to ω", steps_at(f.config()));
+                vec![
+                    row("cml_q16_16", "CML, q16.16", adapt.clone()),
+                    row("cml_f32", "CML, f32 (same θ)", adapt),
+                ]
+            }
+            Learner::Plain {
+                key, name, rule, ..
+            } => vec![row(key, name, steps_at(rule.config()))],
+            Learner::Ncm => vec![row(
+                "nearest_class_mean",
+                "nearest class mean, pixels",
+                "none".into(),
+            )],
+            Learner::Transfer(_) => {
+                let head = format!(
+                    "new head: {} GD steps at lr {}, L2 {}{}",
+                    hyper.head_steps,
+                    hyper.head_lr,
+                    hyper.head_decay,
+                    match hyper.head_normalize {
+                        1 => ", unit-length features",
+                        2 => ", features / mean support length",
+                        _ => "",
+                    }
+                );
+                vec![
+                    row(
+                        "transfer_head_f32",
+                        "transfer, frozen body + new head",
+                        head.clone(),
+                    ),
+                    row(
+                        "transfer_finetune_f32",
+                        "transfer, fine-tune all",
+                        format!(
+                            "a new head (features scaled per task, folded into its weights); \
+                             then all weights {} GD steps at lr {}",
+                            hyper.finetune_steps, hyper.finetune_lr
+                        ),
+                    ),
+                ]
+            }
+        }
+    }
+
+    /// Per row (as [`Learner::rows`]): per-task query accuracies on `sets`, and diverged tasks.
+    pub fn accuracies(&self, sets: &Sets, threads: usize) -> Vec<(Vec<f64>, usize)> {
+        match self {
+            Learner::Cml {
+                q,
+                theta_q,
+                f,
+                theta_f,
+            } => vec![
+                accuracies(q, theta_q, &sets.q, None, threads),
+                accuracies(f, theta_f, &sets.f, None, threads),
+            ],
+            Learner::Plain { rule, theta, .. } => {
+                vec![accuracies(rule, theta, &sets.f, None, threads)]
+            }
+            Learner::Ncm => vec![(par_map(&sets.d, threads, baselines::nearest_class_mean), 0)],
+            Learner::Transfer(t) => {
+                let outcomes = transfer::evaluate(t, &sets.f, threads);
+                let diverged = outcomes.iter().filter(|o| o.diverged).count();
+                vec![
+                    (outcomes.iter().map(|o| o.head).collect(), 0),
+                    (outcomes.iter().map(|o| o.finetuned).collect(), diverged),
+                ]
+            }
+        }
+    }
+}
+
+/// The rule CML meta-trains and adapts with, from the options.
+pub fn cml_config(o: &Options) -> Config {
+    Config {
+        free_steps: o.free_steps,
+        free_lr: o.free_lr,
+        nudged_steps: o.free_steps.div_ceil(2),
+        nudged_lr: o.free_lr / (1.0 + o.beta),
+        beta: o.beta,
+        lambda_max: 1.0 / o.free_lr,
+        ..Config::default()
+    }
+}
+
+/// The initial θ of every network method: the usual dense initialisation from the run's
+/// seed, λ the same everywhere.
+pub fn initial_theta(o: &Options, lambda: f64) -> Result<ComplexSynapse<f32, P>, Error> {
+    train::initial_theta::<f32, _, P>(&model(), &mut SplitMix64::new(o.seed), lambda)
+}
+
+/// The driver's settings for one method: the shared task stream (seed), meta-batch,
+/// threads and validation set, and the method's budget.
+pub fn settings(o: &Options, method: Method) -> Settings {
+    let Budget {
+        seconds,
+        iterations,
+    } = o.budget(method);
+    Settings {
+        seed: o.seed,
+        seconds,
+        iterations,
+        meta_batch: META_BATCH,
+        threads: o.threads,
+        validation_tasks: validation_tasks(o),
+        validation_points: if o.smoke { 1 } else { 12 },
+        progress: Some(method.name().into()),
+        ..Settings::default()
+    }
+}
+
+/// Validation tasks of the driver (and of transfer's pre-training).
+pub fn validation_tasks(o: &Options) -> usize {
+    if o.smoke {
+        8
+    } else {
+        40
+    }
+}
+
+fn record<N: Precision>(method: Method, t: &Trained<N, P>, settings: Value) -> Training {
+    Training {
+        method: method.name(),
+        iterations: t.iterations,
+        seconds: t.seconds,
+        curve: t.curve.clone(),
+        initial_validation_loss: t.initial_validation_loss,
+        best_validation_loss: t.best_validation_loss,
+        settings,
+    }
+}
+
+/// Meta-trains CML; returns the learner, the export (what a device loads) and the record.
+pub fn cml(
+    o: &Options,
+    family: &Family,
+) -> Result<(Learner, Vec<u8>, Training), Box<dyn std::error::Error>> {
+    let config = cml_config(o);
+    let rule = Rule::<f32>::with_loss(model(), SoftmaxCrossEntropy, config)?;
+    let trained = train::train(
+        &rule,
+        family,
+        initial_theta(o, o.lambda)?,
+        &settings(o, Method::Cml),
+    )?;
+    let bytes = trained.export(&rule)?;
+    let (q, theta_q) =
+        store::decode_with_loss::<Q16_16, _, _, P>(&model(), SoftmaxCrossEntropy, &bytes)?;
+    let (f, theta_f) =
+        store::decode_with_loss::<f32, _, _, P>(&model(), SoftmaxCrossEntropy, &bytes)?;
+    let description = json!({"free_steps": config.free_steps, "free_lr": config.free_lr,
+        "nudged_steps": config.nudged_steps, "beta": config.beta,
+        "lambda_init": o.lambda, "train_shots": if o.mix { "1 or 5" } else { "5" },
+        "augment": o.augment, "split_validation": o.split_validation,
+        "meta_batch": META_BATCH, "outer": "Adam 1e-2 on ω and ln λ, cosine"});
+    let training = record(Method::Cml, &trained, description);
+    Ok((
+        Learner::Cml {
+            q,
+            theta_q: Box::new(theta_q),
+            f,
+            theta_f: Box::new(theta_f),
+        },
+        bytes,
+        training,
+    ))
+}
+
+/// No meta-learning: the initial θ with λ ≈ 0, adapted like CML (its steps and rate).
+pub fn no_meta(o: &Options) -> Result<Learner, Error> {
+    Ok(Learner::Plain {
+        key: "no_meta_f32",
+        name: "no meta-learning, f32",
+        rule: Rule::<f32>::with_loss(model(), SoftmaxCrossEntropy, cml_config(o))?,
+        theta: Box::new(initial_theta(o, NO_LAMBDA)?),
+    })
+}
+
+fn hyper_json(o: &Options, method: Method) -> Value {
+    let mut map = serde_json::Map::new();
+    for (k, v) in o.hyper.describe(method) {
+        map.insert(k.into(), json!(v));
+    }
+    map.insert("meta_batch".into(), json!(META_BATCH));
+    Value::Object(map)
+}
+
+/// Reptile through the driver: SGD on ω with rate ε (cosine-decayed) on `ω − φ`.
+pub fn reptile(
+    o: &Options,
+    family: &Family,
+) -> Result<(Learner, Training), Box<dyn std::error::Error>> {
+    let h = &o.hyper;
+    let rule = plain_rule(h.reptile_test_steps, h.reptile_lr)?;
+    let method = Reptile {
+        rule: &rule,
+        steps: h.reptile_steps,
+    };
+    let settings = Settings {
+        outer: Outer::Sgd {
+            lr: h.reptile_outer_lr,
+        },
+        ..settings(o, Method::Reptile)
+    };
+    let trained = train::train_with(
+        &method,
+        &rule,
+        family,
+        initial_theta(o, NO_LAMBDA)?,
+        &settings,
+    )?;
+    let training = record(Method::Reptile, &trained, hyper_json(o, Method::Reptile));
+    Ok((
+        Learner::Plain {
+            key: "reptile_f32",
+            name: "Reptile, f32",
+            rule,
+            theta: Box::new(trained.theta),
+        },
+        training,
+    ))
+}
+
+/// MAML through the driver: Adam on ω (cosine-decayed) with the second-order gradient.
+pub fn maml(
+    o: &Options,
+    family: &Family,
+) -> Result<(Learner, Training), Box<dyn std::error::Error>> {
+    let h = &o.hyper;
+    let rule = plain_rule(h.maml_test_steps, h.maml_lr)?;
+    let method = Maml {
+        steps: h.maml_steps,
+        lr: h.maml_lr,
+    };
+    let settings = Settings {
+        outer: Outer::Adam {
+            lr: h.maml_outer_lr,
+            log_lambda: true,
+        },
+        ..settings(o, Method::Maml)
+    };
+    let trained = train::train_with(
+        &method,
+        &rule,
+        family,
+        initial_theta(o, NO_LAMBDA)?,
+        &settings,
+    )?;
+    let training = record(Method::Maml, &trained, hyper_json(o, Method::Maml));
+    Ok((
+        Learner::Plain {
+            key: "maml_f32",
+            name: "MAML, second order, f32",
+            rule,
+            theta: Box::new(trained.theta),
+        },
+        training,
+    ))
+}
+
+/// Transfer: pre-train the 20-way classifier on the training pool, validated on the
+/// driver's validation tasks.
+pub fn transfer(
+    o: &Options,
+    family: &Family,
+) -> Result<(Learner, Training), Box<dyn std::error::Error>> {
+    let mut rng = SplitMix64::new(train::VALIDATION_SEED);
+    let validation = (0..validation_tasks(o))
+        .map(|_| family.validation_task(&mut rng))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pretrained = transfer::pretrain(
+        &family.data,
+        &family.train_pool,
+        &validation,
+        &o.hyper,
+        o.seed,
+        o.budget(Method::Transfer),
+        o.threads,
+        if o.smoke { 1 } else { 12 },
+    )?;
+    let mut settings = hyper_json(o, Method::Transfer);
+    settings["images"] = json!(pretrained.images);
+    settings["network"] = json!("64-32-32-20 ReLU, softmax cross-entropy");
+    if let Value::Object(map) = &mut settings {
+        map.remove("meta_batch");
+    }
+    let training = Training {
+        method: Method::Transfer.name(),
+        iterations: pretrained.iterations,
+        seconds: pretrained.seconds,
+        curve: pretrained.curve,
+        initial_validation_loss: pretrained.initial_validation_loss,
+        best_validation_loss: pretrained.best_validation_loss,
+        settings,
+    };
+    let adapter = Transfer::new(&pretrained.body, &o.hyper)?;
+    Ok((Learner::Transfer(Box::new(adapter)), training))
+}
