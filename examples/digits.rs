@@ -46,6 +46,8 @@ mod plot;
 mod report;
 #[path = "digits/transfer.rs"]
 mod transfer;
+#[path = "digits/warp.rs"]
+mod warp;
 
 pub use net::{DigitTask, Q, S};
 
@@ -54,6 +56,7 @@ use evaluation::{held_out, judge_tasks, Stats};
 use family::Family;
 use learners::Learner;
 use report::Row;
+use warp::WarpStrength;
 use serde_json::{json, Map, Value};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -117,7 +120,10 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
         mix: o.mix,
         train_pool,
         validation_pool,
-        augment: o.augment,
+        warp: WarpStrength {
+            class: o.warp,
+            image: o.jitter,
+        },
     };
     let names: Vec<&str> = o.methods.iter().map(|m| m.name()).collect();
     eprintln!(

@@ -1,8 +1,10 @@
 //! The meta-training task source: 5-way tasks of digits 0–4 (the training classes), with
-//! optional augmentation; validation tasks from their own pool.
+//! each class warped into a new one (`warp.rs`); validation tasks from their own pool, never
+//! warped.
 
+use crate::warp::{Warp, WarpStrength};
 use crate::{DigitTask, Q, S};
-use tinycml::digits::{ClassId, Digits, HELDOUT_WAYS, PIXELS, QUERY_PER_CLASS, SIDE};
+use tinycml::digits::{ClassId, Digits, HELDOUT_WAYS, PIXELS, QUERY_PER_CLASS};
 use tinycml::train::TaskSource;
 use tinycml::*;
 
@@ -18,43 +20,31 @@ pub struct Family {
     /// Classes of the training tasks, and of the validation tasks.
     pub train_pool: Vec<ClassId>,
     pub validation_pool: Vec<ClassId>,
-    /// Training tasks only: each label mirrored left–right at random (a new class), each
-    /// image shifted by up to one pixel each way (zeros come in).
-    pub augment: bool,
+    /// Training tasks only: how far each class is warped into a new one, and each image
+    /// jittered (see `warp.rs`); zero strengths leave the tasks as drawn.
+    pub warp: WarpStrength,
 }
 
-/// `x` mirrored left–right when `mirror`, then shifted by (`dr`, `dc`) pixels.
-fn transform(x: &[f32; PIXELS], mirror: bool, dr: isize, dc: isize) -> [f32; PIXELS] {
-    let side = SIDE as isize;
-    std::array::from_fn(|i| {
-        let (r, c) = ((i / SIDE) as isize - dr, (i % SIDE) as isize - dc);
-        if !(0..side).contains(&r) || !(0..side).contains(&c) {
-            return 0.0;
-        }
-        let c = if mirror { side - 1 - c } else { c };
-        x[(r * side + c) as usize]
-    })
-}
-
-fn augment(rng: &mut SplitMix64, task: &DigitTask<f32>) -> Result<DigitTask<f32>, Error> {
-    let mirror: [bool; HELDOUT_WAYS] = std::array::from_fn(|_| rng.next_u64().is_multiple_of(2));
-    let mut shift = |shot: &Shot<f32, PIXELS, Class>| {
-        let dr = (rng.next_u64() % 3) as isize - 1;
-        let dc = (rng.next_u64() % 3) as isize - 1;
-        Shot::new(
-            &transform(&shot.x, mirror[shot.y.0 as usize], dr, dc),
-            shot.y,
-        )
+/// Each class of the task through its own random warp, each image through its own jitter.
+fn warp(
+    rng: &mut SplitMix64,
+    task: &DigitTask<f32>,
+    strength: WarpStrength,
+) -> Result<DigitTask<f32>, Error> {
+    let classes: [Warp; HELDOUT_WAYS] = std::array::from_fn(|_| Warp::class(rng, strength.class));
+    let mut each = |shot: &Shot<f32, PIXELS, Class>| {
+        let map = Warp::image(rng, strength.image).after(&classes[usize::from(shot.y.0)]);
+        Shot::new(&map.apply(&shot.x), shot.y)
     };
     let support = task
         .support()
         .iter()
-        .map(&mut shift)
+        .map(&mut each)
         .collect::<Result<Vec<_>, _>>()?;
     let query = task
         .query()
         .iter()
-        .map(&mut shift)
+        .map(&mut each)
         .collect::<Result<Vec<_>, _>>()?;
     Task::from_shots(&support, &query)
 }
@@ -88,8 +78,8 @@ impl TaskSource<f32, PIXELS, S, Q, Class> for Family {
             5
         };
         let task = self.draw(rng, shots, TRAIN_QUERY)?;
-        if self.augment {
-            augment(rng, &task)
+        if self.warp.class > 0.0 || self.warp.image > 0.0 {
+            warp(rng, &task, self.warp)
         } else {
             Ok(task)
         }
