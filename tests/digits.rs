@@ -3,7 +3,8 @@
 //! their published check values, and the JSON dump reloads bit for bit. The example's
 //! baselines: its flags parse (and refuse what they should), transfer's new head learns, its
 //! pre-training sees digits 0–4 only and lowers its validation loss, and MAML's second-order
-//! gradient matches finite differences.
+//! gradient matches finite differences. Warped training tasks keep their labels and classes
+//! and leave validation tasks alone.
 
 #[path = "../examples/digits/args.rs"]
 #[allow(dead_code)]
@@ -26,6 +27,9 @@ mod net;
 #[path = "../examples/digits/transfer.rs"]
 #[allow(dead_code)]
 mod transfer;
+#[path = "../examples/digits/warp.rs"]
+#[allow(dead_code)]
+mod warp;
 
 pub use net::{DigitTask, Q, S};
 
@@ -607,4 +611,36 @@ fn nearest_class_mean_is_perfect_on_copies_and_median_is_the_middle() {
     assert!((stats.mean - 55.0).abs() < 1e-9);
     assert!((stats.median - 50.0).abs() < 1e-9);
     assert_eq!(stats.diverged, 1);
+}
+
+/// Warped training tasks: the same classes, labels and draw as unwarped ones from the same
+/// seed, images changed and still in [0, 1]; validation tasks are never warped.
+#[test]
+fn warps_change_training_images_only() {
+    use tinycml::train::TaskSource;
+    let family = |class, image| family::Family {
+        data: Digits::bundled(),
+        mix: true,
+        train_pool: Split::MetaTrain.classes().to_vec(),
+        validation_pool: Split::MetaTrain.classes().to_vec(),
+        warp: warp::WarpStrength { class, image },
+    };
+    let (plain, warped) = (family(0.0, 0.0), family(1.5, 1.0));
+    let mut changed = 0;
+    for seed in 0..20 {
+        let a = plain.train_task(&mut SplitMix64::new(seed)).unwrap();
+        let b = warped.train_task(&mut SplitMix64::new(seed)).unwrap();
+        assert_eq!(a.support().len(), b.support().len());
+        assert_eq!(a.query().len(), b.query().len());
+        for (x, y) in a.support().iter().chain(a.query()).zip(b.support().iter().chain(b.query())) {
+            assert_eq!(x.y, y.y);
+            assert!(y.x.iter().all(|v| (0.0..=1.0).contains(v)));
+            changed += usize::from(x.x != y.x);
+        }
+        let va = plain.validation_task(&mut SplitMix64::new(seed)).unwrap();
+        let vb = warped.validation_task(&mut SplitMix64::new(seed)).unwrap();
+        assert!(va.support().iter().zip(vb.support()).all(|(x, y)| x.x == y.x && x.y == y.y));
+    }
+    // 20 tasks of 10 or 30 shots: every image should be moved by its warp.
+    assert!(changed >= 190, "only {changed} warped images differ");
 }

@@ -20,7 +20,7 @@ use tinycml::*;
 /// Held-out tasks per set the curves average over (the first ones).
 pub const CURVE_TASKS: usize = 100;
 /// Adaptation steps at which accuracy is measured.
-pub const CHECKPOINTS: [u32; 13] = [0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 25, 30, 40];
+pub const CHECKPOINTS: [u32; 14] = [0, 1, 2, 3, 5, 7, 10, 15, 20, 30, 40, 60, 80, 100];
 /// Query images shown per class in a task panel.
 const QUERY_SHOWN: usize = 2;
 
@@ -189,7 +189,7 @@ fn accuracy_panel(svg: &mut String, frame: &Frame, title: &str, lines: &[Line], 
         );
     }
     for &steps in &CHECKPOINTS {
-        if [0, 5, 10, 20, 30, 40].contains(&steps) {
+        if [0, 10, 20, 40, 60, 80, 100].contains(&steps) {
             let _ = writeln!(
                 svg,
                 r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{steps}</text>"#,
