@@ -56,12 +56,12 @@ use evaluation::{held_out, judge_tasks, Stats};
 use family::Family;
 use learners::Learner;
 use report::Row;
-use warp::WarpStrength;
 use serde_json::{json, Map, Value};
 use std::process::ExitCode;
 use std::time::Instant;
 use tinycml::digits::{self, Digits, Split, HELDOUT_SEED};
 use tinycml::*;
+use warp::WarpStrength;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -423,9 +423,10 @@ fn budgets_follow_the_flags() {
     assert_eq!(
         budget(&["--smoke"], Method::Cml),
         Budget {
-            seconds: Some(5.0),
-            iterations: Some(300)
-        }
+            seconds: None,
+            iterations: Some(args::SMOKE_ITERATIONS)
+        },
+        "the smoke run's θ (the board's prior) does not depend on the machine's speed"
     );
     assert_eq!(budget(&["--smoke"], Method::Transfer), seconds(1.0));
     assert_eq!(
@@ -632,14 +633,23 @@ fn warps_change_training_images_only() {
         let b = warped.train_task(&mut SplitMix64::new(seed)).unwrap();
         assert_eq!(a.support().len(), b.support().len());
         assert_eq!(a.query().len(), b.query().len());
-        for (x, y) in a.support().iter().chain(a.query()).zip(b.support().iter().chain(b.query())) {
+        for (x, y) in a
+            .support()
+            .iter()
+            .chain(a.query())
+            .zip(b.support().iter().chain(b.query()))
+        {
             assert_eq!(x.y, y.y);
             assert!(y.x.iter().all(|v| (0.0..=1.0).contains(v)));
             changed += usize::from(x.x != y.x);
         }
         let va = plain.validation_task(&mut SplitMix64::new(seed)).unwrap();
         let vb = warped.validation_task(&mut SplitMix64::new(seed)).unwrap();
-        assert!(va.support().iter().zip(vb.support()).all(|(x, y)| x.x == y.x && x.y == y.y));
+        assert!(va
+            .support()
+            .iter()
+            .zip(vb.support())
+            .all(|(x, y)| x.x == y.x && x.y == y.y));
     }
     // 20 tasks of 10 or 30 shots: every image should be moved by its warp.
     assert!(changed >= 190, "only {changed} warped images differ");

@@ -316,7 +316,7 @@ pub struct Budget {
 
 impl Options {
     /// The budget of `method` in this run: CML, or a method run alone, gets `--seconds`
-    /// (default 120 s; `--full` 540 s; `--smoke` 5 s and at most 300 iterations); a trained
+    /// (default 120 s; `--full` 540 s; `--smoke`: [`SMOKE_ITERATIONS`], no clock); a trained
     /// baseline beside others gets `--baseline-seconds` (default 10 s; `--full` 540 s;
     /// `--smoke` 1 s). `--iterations N` replaces the seconds.
     pub fn budget(&self, method: Method) -> Budget {

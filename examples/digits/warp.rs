@@ -146,7 +146,10 @@ mod tests {
     #[test]
     fn identity_keeps_the_image() {
         assert_eq!(Warp::IDENTITY.apply(&image()), image());
-        assert_eq!(Warp::class(&mut SplitMix64::new(1), 0.0).apply(&image()), image());
+        assert_eq!(
+            Warp::class(&mut SplitMix64::new(1), 0.0).apply(&image()),
+            image()
+        );
     }
 
     #[test]
