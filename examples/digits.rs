@@ -8,7 +8,8 @@
 //!
 //! The main job: meta-trains the complex synapse (ω, λ) of a 64-32-32-5 ReLU network with
 //! softmax cross-entropy in f32 through `tinycml::train::train`, on 5-way tasks of the
-//! meta-training digits 0–4 only (validation: tasks of the same classes from their own seed);
+//! meta-training digits 0–4 only, each class of a training task warped into a new one
+//! (`warp.rs`; validation: unwarped tasks of the same classes from their own seed);
 //! exports θ, reads it back in q16.16 (the device default) and in f32, and adapts to every
 //! task of both held-out sets (500 × 5-way 1-shot, 500 × 5-way 5-shot, digits 5–9). The
 //! baselines run in the same harness, on the same held-out tasks: no meta-learning (the same
@@ -20,7 +21,8 @@
 //! `--dump-heldout PATH` writes the held-out sets as JSON (format in `digits/heldout.rs`) so
 //! that other libraries can be measured on exactly the same tasks.
 //!
-//! Modules: `args` (flags), `family` (the meta-training task source and its augmentation),
+//! Modules: `args` (flags), `family` (the meta-training task source), `warp` (its class
+//! warps),
 //! `net` (the network and task types), `learners` (each method trained, and adapting),
 //! `baselines` (nearest class mean, Reptile, MAML), `transfer`, `evaluation` (validation and
 //! held-out tasks, accuracies), `report` (table and JSON), `plot` (SVG), `heldout` (the
