@@ -1,15 +1,25 @@
 """Reads the sinusoid example's stdout and checks its last line: one JSON object in which
-CML's held-out MSE is below no meta-learning's, for K = 5 and K = 10."""
+CML's held-out MSE is below no meta-learning's, for K = 5 and K = 10, and below a bound that a
+rule which did not learn could not reach in the smoke budget.
+
+No meta-learning scores about 4.4 (K = 10) and 4.7 (K = 5), about what predicting 0 gives
+(E[A²]/2 for amplitudes in [0.1, 5]); the smoke run's CML scored 0.31 and 0.96 when these
+bounds were set alone on the machine (0.66 and 1.50 while a CI run shared it), so they leave
+room for a slower machine (the budget is 4 s of wall clock) while still failing a rule that
+moved θ only a little."""
 import json
 import sys
+
+BOUND = {"k5": 3.0, "k10": 1.5}
 
 last_line = sys.stdin.read().strip().splitlines()[-1]
 report = json.loads(last_line)
 failed = False
 for k in ("k5", "k10"):
     mse = report["mse"][k]
-    ok = mse["cml"] < mse["no_meta"]
+    ok = mse["cml"] < mse["no_meta"] and mse["cml"] < BOUND[k]
     failed |= not ok
-    verdict = "<" if ok else "NOT <"
-    print(f"smoke {k}: CML {mse['cml']:.4f} {verdict} no meta-learning {mse['no_meta']:.4f}")
+    verdict = "ok" if ok else "FAILED"
+    print(f"smoke {k}: CML {mse['cml']:.4f} (bound {BOUND[k]}), "
+          f"no meta-learning {mse['no_meta']:.4f}: {verdict}")
 sys.exit(1 if failed else 0)
