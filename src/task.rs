@@ -246,3 +246,39 @@ impl<A, const D: usize, const S: usize, const Q: usize, T> Task<A, D, S, Q, T> {
         &self.query
     }
 }
+
+impl<A: Scalar, const D: usize, const S: usize, const Q: usize, T: Target<A>> Task<A, D, S, Q, T> {
+    /// The same task in another number format: the device's shots in `f64` for the float
+    /// reference, or host shots in the device's format. Every value is checked as
+    /// [`Shot::new`] checks it ([`Error::OutOfRange`] for a value format `B` cannot hold).
+    ///
+    /// ```
+    /// use tinycml::{Precision, Shot, Task, Q16_16};
+    /// type A = <Q16_16 as Precision>::Act;
+    ///
+    /// let task = Task::<f32, 1, 1, 1>::from_shots(
+    ///     &[Shot::new(&[0.5f32], 0.25)?],
+    ///     &[Shot::new(&[1e6f32], 0.0)?],
+    /// )?;
+    /// let exact = task.convert::<f64>()?;
+    /// assert_eq!(exact.support()[0].x, [0.5]);
+    /// assert!(task.convert::<A>().is_err()); // 1e6 is beyond Q16.16
+    /// # Ok::<(), tinycml::Error>(())
+    /// ```
+    pub fn convert<B: Scalar>(&self) -> Result<Task<B, D, S, Q, T::Map<B>>, Error> {
+        let shot = |s: &Shot<A, D, T>| -> Result<Shot<B, D, T::Map<B>>, Error> {
+            Ok(Shot {
+                x: input(&s.x.map(Scalar::to_f64))?,
+                y: s.y.try_map(|v| convert::<B>(v.to_f64()))?,
+            })
+        };
+        let mut task = Task::new();
+        for s in self.support() {
+            task.push_support(shot(s)?)?;
+        }
+        for s in self.query() {
+            task.push_query(shot(s)?)?;
+        }
+        Ok(task)
+    }
+}

@@ -551,7 +551,7 @@ fn transfer_pre_trains_on_digits_zero_to_four_only_and_learns() {
 fn maml_gradient_matches_finite_differences() {
     use tinycml::reference::{data_loss, loss_gradient};
     let maml = baselines::Maml { steps: 3, lr: 0.2 };
-    let task: DigitTask<f64> = net::convert(&training_tasks(1, 1, 14)[0]).unwrap();
+    let task: DigitTask<f64> = training_tasks(1, 1, 14)[0].convert().unwrap();
     let model = net::model();
     let theta =
         tinycml::train::initial_theta::<f64, _, { net::P }>(&model, &mut SplitMix64::new(5), 1.0)
@@ -605,7 +605,7 @@ fn maml_gradient_matches_finite_differences() {
 fn nearest_class_mean_is_perfect_on_copies_and_median_is_the_middle() {
     // Query images that are the support images: the nearest mean is their own class.
     let task = &training_tasks(1, 1, 15)[0];
-    let task: DigitTask<f64> = net::convert(task).unwrap();
+    let task: DigitTask<f64> = task.convert().unwrap();
     let copy: DigitTask<f64> = Task::from_shots(task.support(), task.support()).unwrap();
     assert_eq!(baselines::nearest_class_mean(&copy), 1.0);
     let stats = evaluation::Stats::of(&[0.2, 1.0, 0.4, 0.6], 1);

@@ -42,13 +42,7 @@ fn task<N: Precision>(seed: u64) -> Task<N::Act, 1, 10, 10> {
     let mut rng = SplitMix64::new(seed);
     let fixed: Task<<Fixed as Precision>::Act, 1, 10, 10> =
         sinusoid::draw_task(&mut rng, 10, 10).unwrap().1;
-    let convert = |shots: &[Shot<<Fixed as Precision>::Act, 1>]| {
-        shots
-            .iter()
-            .map(|s| Shot::new(&[s.x[0].to_f64()], s.y.to_f64()).unwrap())
-            .collect::<Vec<_>>()
-    };
-    Task::from_shots(&convert(fixed.support()), &convert(fixed.query())).unwrap()
+    fixed.convert().unwrap()
 }
 
 fn max_abs_diff<A: Scalar, B: Scalar>(a: &[A], b: &[B]) -> f64 {

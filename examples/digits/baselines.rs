@@ -13,7 +13,7 @@
 //! ([`NO_LAMBDA`]), so the library's adaptation is plain gradient descent for them, at test
 //! time from their ω with their own step count and rate ([`plain_config`]).
 
-use crate::net::{convert, model, DigitTask, Rule, P};
+use crate::net::{model, DigitTask, Rule, P};
 use tinycml::digits::{HELDOUT_WAYS, PIXELS};
 use tinycml::reference::{hessian_vector_product, loss_gradient};
 use tinycml::train::{Method, Worker};
@@ -154,7 +154,7 @@ impl Method<f32, Class, PIXELS, { crate::net::S }, { crate::net::Q }, P> for Mam
         task: &DigitTask<f32>,
         w: &mut Worker<f32, P>,
     ) -> bool {
-        let Some(task) = convert::<f32, f64>(task) else {
+        let Ok(task) = task.convert::<f64>() else {
             return false;
         };
         let omega: Vec<f64> = theta.omega().iter().map(|&v| v as f64).collect();

@@ -2,7 +2,7 @@
 //! per-task accuracies and their summary.
 
 use crate::family::Family;
-use crate::net::{convert, DigitTask, QAct, Rule, P, Q, S};
+use crate::net::{DigitTask, QAct, Rule, P, Q, S};
 use tinycml::digits::{self, Digits, QUERY_PER_CLASS};
 use tinycml::train;
 use tinycml::*;
@@ -100,19 +100,10 @@ pub struct Sets {
 impl Sets {
     /// The same tasks in every format; pixels / 16 are exact in each.
     pub fn new(tasks: &[DigitTask<f32>]) -> Result<Self, Error> {
-        let all = |_| Error::OutOfRange;
         Ok(Sets {
-            q: tasks
-                .iter()
-                .map(|t| convert(t).ok_or(()))
-                .collect::<Result<_, _>>()
-                .map_err(all)?,
+            q: tasks.iter().map(Task::convert).collect::<Result<_, _>>()?,
             f: tasks.to_vec(),
-            d: tasks
-                .iter()
-                .map(|t| convert(t).ok_or(()))
-                .collect::<Result<_, _>>()
-                .map_err(all)?,
+            d: tasks.iter().map(Task::convert).collect::<Result<_, _>>()?,
         })
     }
 

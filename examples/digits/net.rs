@@ -19,11 +19,3 @@ pub type QAct = <Q16_16 as Precision>::Act;
 pub fn model() -> Net {
     Net::new(Activation::Relu)
 }
-
-/// A task in another number format (`None` if a value does not fit).
-pub fn convert<A: Scalar, B: Scalar>(task: &DigitTask<A>) -> Option<DigitTask<B>> {
-    let shot = |s: &Shot<A, PIXELS, Class>| Shot::new(&s.x.map(Scalar::to_f64), s.y).ok();
-    let support: Option<Vec<_>> = task.support().iter().map(shot).collect();
-    let query: Option<Vec<_>> = task.query().iter().map(shot).collect();
-    Task::from_shots(&support?, &query?).ok()
-}

@@ -262,7 +262,7 @@ fn predictions(learners: &[Learner], task: &DigitTask<f32>) -> Option<(String, V
         theta: &ComplexSynapse<N, P>,
         task: &DigitTask<f32>,
     ) -> Option<Vec<usize>> {
-        let task = crate::net::convert::<f32, N::Act>(task)?;
+        let task = task.convert::<N::Act>().ok()?;
         let mut phi = Box::new([N::Param::ZERO; P]);
         let mut grad = Box::new([N::Param::ZERO; P]);
         let weights = match rule.adapt(theta, &task, None, &mut phi, &mut grad) {
@@ -287,7 +287,7 @@ fn predictions(learners: &[Learner], task: &DigitTask<f32>) -> Option<(String, V
         Learner::Transfer(t) => Some(("transfer, new head".to_string(), t.head_labels(task)?)),
         Learner::Ncm => Some((
             "nearest class mean".to_string(),
-            baselines::nearest_class_mean_labels(&crate::net::convert(task)?),
+            baselines::nearest_class_mean_labels(&task.convert().ok()?),
         )),
     })
 }

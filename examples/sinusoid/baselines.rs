@@ -15,7 +15,7 @@
 //! Each is a [`Method`] of the library's driver (`tinycml::train::train_with`), which runs
 //! them exactly as it runs CML: same task stream, meta-batches, optimiser and validation.
 
-use crate::evaluation::{convert, SinusoidTask};
+use crate::evaluation::SinusoidTask;
 use crate::P;
 use tinycml::reference::{hessian_vector_product, implicit_gradient, loss_gradient};
 use tinycml::train::{Method, Worker};
@@ -89,7 +89,7 @@ impl Method<f32, f32, 1, 10, 100, P> for Implicit<'_> {
         task: &TrainTask,
         w: &mut Worker<f32, P>,
     ) -> bool {
-        let Some(task) = convert::<f32, f64>(task) else {
+        let Ok(task) = task.convert::<f64>() else {
             return false;
         };
         let (omega, lambda) = theta_values(theta);
@@ -139,7 +139,7 @@ impl Method<f32, f32, 1, 10, 100, P> for Maml {
         task: &TrainTask,
         w: &mut Worker<f32, P>,
     ) -> bool {
-        let Some(task) = convert::<f32, f64>(task) else {
+        let Ok(task) = task.convert::<f64>() else {
             return false;
         };
         let model = SinusoidMlp::new(Activation::Relu);

@@ -16,14 +16,6 @@ pub type SinusoidTask<A> = Task<A, 1, 10, 100>;
 /// A held-out task as the set specifies it, in `f64` (its values are `f32`-exact).
 pub type HeldoutTask = SinusoidTask<f64>;
 
-/// A task with its values in another format `B` (`None` if a value does not fit).
-pub fn convert<A: Scalar, B: Scalar>(task: &SinusoidTask<A>) -> Option<SinusoidTask<B>> {
-    let shot = |s: &Shot<A, 1>| Shot::<B, 1>::new(&[s.x[0].to_f64()], s.y.to_f64()).ok();
-    let support: Option<Vec<_>> = task.support().iter().map(shot).collect();
-    let query: Option<Vec<_>> = task.query().iter().map(shot).collect();
-    Task::from_shots(&support?, &query?).ok()
-}
-
 /// A task with the sinusoid it came from (for the figure).
 pub struct Heldout {
     /// Amplitude and phase.
@@ -111,7 +103,7 @@ pub fn adapt<N: Precision>(
     phi: &mut [N::Param; P],
     grad: &mut [N::Param; P],
 ) -> Option<()> {
-    let mut converted = convert::<f64, N::Act>(task)?;
+    let mut converted = task.convert::<N::Act>().ok()?;
     converted.truncate_support(k);
     cml.adapt(theta, &converted, Some(steps), phi, grad).ok()?;
     Some(())
