@@ -33,7 +33,7 @@ mod plot;
 mod report;
 
 use args::{Args, MetaScalar};
-use baselines::{memory_per_task, FirstOrder, Implicit, Maml, Reptile, NO_LAMBDA};
+use baselines::{memory_per_task, FirstOrder, Implicit, NO_LAMBDA};
 use evaluation::{evaluate, heldout, Heldout};
 use report::Row;
 use serde_json::{json, Map};
@@ -221,8 +221,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         log_lambda: true,
     };
     let reptile = train::train_with(
-        &Reptile {
-            cml: &plain,
+        &train::Reptile {
+            rule: &plain,
             steps: 5,
         },
         &plain,
@@ -245,7 +245,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         &baseline("implicit", 2, adam(1e-2), cml_config().free_steps),
     )?;
     let maml = train::train_with(
-        &Maml { steps: 5, lr: 0.01 },
+        &train::Maml {
+            model: SinusoidMlp::new(Activation::Relu),
+            loss: SquaredError,
+            steps: 5,
+            lr: 0.01,
+        },
         &plain,
         &FAMILY,
         theta_plain.clone(),

@@ -550,7 +550,12 @@ fn transfer_pre_trains_on_digits_zero_to_four_only_and_learns() {
 #[test]
 fn maml_gradient_matches_finite_differences() {
     use tinycml::reference::{data_loss, loss_gradient};
-    let maml = baselines::Maml { steps: 3, lr: 0.2 };
+    let maml = tinycml::train::Maml {
+        model: net::model(),
+        loss: SoftmaxCrossEntropy,
+        steps: 3,
+        lr: 0.2,
+    };
     let task: DigitTask<f64> = training_tasks(1, 1, 14)[0].convert().unwrap();
     let model = net::model();
     let theta =

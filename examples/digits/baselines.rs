@@ -7,16 +7,15 @@
 //!   back-propagated through the unrolled steps, second order: exact Hessian-vector products
 //!   (`tinycml::reference`, f64, the trajectory kept).
 //!
-//! Reptile and MAML are [`Method`]s of the library's driver (`train::train_with`), so they
+//! Reptile and MAML are the library's [`tinycml::train::Reptile`] and [`tinycml::train::Maml`],
+//! [`tinycml::train::Method`]s of its driver (`train::train_with`), so they
 //! meta-train on the same task stream, meta-batches, budget, validation tasks and best-θ
 //! keeping as CML. They have no consolidation term: they run with a fixed, negligible λ
 //! ([`NO_LAMBDA`]), so the library's adaptation is plain gradient descent for them, at test
 //! time from their ω with their own step count and rate ([`plain_config`]).
 
-use crate::net::{model, DigitTask, Rule, P};
+use crate::net::{model, DigitTask, Rule};
 use tinycml::digits::{HELDOUT_WAYS, PIXELS};
-use tinycml::reference::{hessian_vector_product, loss_gradient};
-use tinycml::train::{Method, Worker};
 use tinycml::*;
 
 /// λ standing in for "no consolidation" (the synapse type keeps λ strictly positive).
@@ -79,91 +78,4 @@ pub fn nearest_class_mean(task: &DigitTask<f64>) -> f64 {
         .filter(|(&label, shot)| label == shot.y.0 as usize)
         .count();
     right as f64 / task.query().len().max(1) as f64
-}
-
-/// Reptile: the meta-gradient `ω − φ` after `steps` plain steps on the support shots (with
-/// the outer SGD rate ε the step is `ω ← ω + ε (φ − ω)`, averaged over the meta-batch).
-pub struct Reptile<'a> {
-    /// Plain gradient descent (λ negligible) at the inner rate.
-    pub rule: &'a Rule<f32>,
-    /// Inner steps.
-    pub steps: u32,
-}
-
-impl Method<f32, Class, PIXELS, { crate::net::S }, { crate::net::Q }, P> for Reptile<'_> {
-    fn task(
-        &self,
-        theta: &ComplexSynapse<f32, P>,
-        task: &DigitTask<f32>,
-        w: &mut Worker<f32, P>,
-    ) -> bool {
-        if self
-            .rule
-            .adapt(theta, task, Some(self.steps), &mut w.phi, &mut w.grad)
-            .is_err()
-        {
-            return false;
-        }
-        let phi = w.phi.clone();
-        let omega = theta.omega();
-        w.add(|i| (omega[i] - phi[i], 0.0));
-        true
-    }
-}
-
-/// MAML: the gradient of the query loss after `steps` plain steps of rate `lr` on the
-/// support shots, with respect to ω, back-propagated through the steps in `f64`.
-pub struct Maml {
-    /// Unrolled inner steps.
-    pub steps: u32,
-    /// Inner learning rate.
-    pub lr: f64,
-}
-
-impl Maml {
-    /// `d L_query(φ_T) / dω` with `φ_{t+1} = φ_t − lr ∇ℓ(φ_t; S)`, `φ_0 = ω`: forward through
-    /// the steps keeping each state, then `v ← (I − lr H(φ_t)) v` backwards from
-    /// `v = ∇L_query(φ_T)`. `None` if a value is not finite.
-    pub fn gradient(&self, omega: &[f64], task: &DigitTask<f64>) -> Option<Vec<f64>> {
-        let net = model();
-        let loss = SoftmaxCrossEntropy;
-        // Forward: keep every state the reverse pass needs (MAML's O(T·P) memory).
-        let mut trajectory = vec![omega.to_vec()];
-        for _ in 0..self.steps {
-            let phi = trajectory.last()?;
-            let g = loss_gradient(&net, &loss, phi, task.support());
-            trajectory.push(phi.iter().zip(&g).map(|(p, g)| p - self.lr * g).collect());
-        }
-        let end = trajectory.pop()?;
-        let mut v = loss_gradient(&net, &loss, &end, task.query());
-        let zeros = vec![0.0; omega.len()];
-        for phi in trajectory.iter().rev() {
-            let hv = hessian_vector_product(&net, &loss, phi, &zeros, task.support(), &v).ok()?;
-            for (v, hv) in v.iter_mut().zip(&hv) {
-                *v -= self.lr * hv;
-            }
-        }
-        v.iter().all(|x| x.is_finite()).then_some(v)
-    }
-}
-
-impl Method<f32, Class, PIXELS, { crate::net::S }, { crate::net::Q }, P> for Maml {
-    fn task(
-        &self,
-        theta: &ComplexSynapse<f32, P>,
-        task: &DigitTask<f32>,
-        w: &mut Worker<f32, P>,
-    ) -> bool {
-        let Ok(task) = task.convert::<f64>() else {
-            return false;
-        };
-        let omega: Vec<f64> = theta.omega().iter().map(|&v| v as f64).collect();
-        match self.gradient(&omega, &task) {
-            Some(g) => {
-                w.add(|i| (g[i] as f32, 0.0));
-                true
-            }
-            None => false,
-        }
-    }
 }

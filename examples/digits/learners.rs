@@ -3,7 +3,7 @@
 //! a set of tasks into per-task query accuracies.
 
 use crate::args::{Budget, Method, Options};
-use crate::baselines::{self, plain_rule, Maml, Reptile, NO_LAMBDA};
+use crate::baselines::{self, plain_rule, NO_LAMBDA};
 use crate::evaluation::{accuracies, par_map, Sets};
 use crate::family::Family;
 use crate::net::{model, Rule, P};
@@ -278,7 +278,7 @@ pub fn reptile(
 ) -> Result<(Learner, Training), Box<dyn std::error::Error>> {
     let h = &o.hyper;
     let rule = plain_rule(h.reptile_test_steps, h.reptile_lr)?;
-    let method = Reptile {
+    let method = train::Reptile {
         rule: &rule,
         steps: h.reptile_steps,
     };
@@ -314,7 +314,9 @@ pub fn maml(
 ) -> Result<(Learner, Training), Box<dyn std::error::Error>> {
     let h = &o.hyper;
     let rule = plain_rule(h.maml_test_steps, h.maml_lr)?;
-    let method = Maml {
+    let method = train::Maml {
+        model: model(),
+        loss: SoftmaxCrossEntropy,
         steps: h.maml_steps,
         lr: h.maml_lr,
     };

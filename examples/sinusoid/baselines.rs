@@ -5,8 +5,10 @@
 //! - implicit (iMAML-style): the same meta-model, with the exact implicit gradient of the
 //!   reference (dense Hessian, Cholesky solve, `f64`) at the free-phase end state;
 //! - MAML: ω alone, plain gradient descent from ω, and the outer gradient back-propagated
-//!   through the unrolled steps with exact Hessian-vector products (`f64`, the trajectory kept);
-//! - Reptile: `ω ← ω + ε (φ − ω)` after a few steps on the support shots;
+//!   through the unrolled steps with exact Hessian-vector products (`f64`, the trajectory kept;
+//!   the library's [`tinycml::train::Maml`]);
+//! - Reptile: `ω ← ω + ε (φ − ω)` after a few steps on the support shots (the library's
+//!   [`tinycml::train::Reptile`]);
 //! - no meta-learning: the initialisation itself, never trained.
 //!
 //! MAML, Reptile and no meta-learning have no consolidation term: they run with a fixed,
@@ -17,7 +19,7 @@
 
 use crate::evaluation::SinusoidTask;
 use crate::P;
-use tinycml::reference::{hessian_vector_product, implicit_gradient, loss_gradient};
+use tinycml::reference::implicit_gradient;
 use tinycml::train::{Method, Worker};
 use tinycml::*;
 
@@ -121,84 +123,6 @@ impl Method<f32, f32, 1, 10, 100, P> for Implicit<'_> {
             }
             Err(_) => false,
         }
-    }
-}
-
-/// MAML: back-propagation through `steps` plain gradient steps of rate `lr`, in `f64`.
-pub struct Maml {
-    /// Unrolled inner steps.
-    pub steps: u32,
-    /// Inner learning rate.
-    pub lr: f64,
-}
-
-impl Method<f32, f32, 1, 10, 100, P> for Maml {
-    fn task(
-        &self,
-        theta: &ComplexSynapse<f32, P>,
-        task: &TrainTask,
-        w: &mut Worker<f32, P>,
-    ) -> bool {
-        let Ok(task) = task.convert::<f64>() else {
-            return false;
-        };
-        let model = SinusoidMlp::new(Activation::Relu);
-        let (omega, _) = theta_values(theta);
-        let zeros = vec![0.0; P];
-        // Forward: keep every state the reverse pass needs (MAML's O(T·P) memory).
-        let mut trajectory = vec![omega.to_vec()];
-        for _ in 0..self.steps {
-            let phi = trajectory.last().expect("initial state");
-            let g = loss_gradient(&model, &SquaredError, phi, task.support());
-            trajectory.push(phi.iter().zip(&g).map(|(p, g)| p - self.lr * g).collect());
-        }
-        let end = trajectory.pop().expect("end state");
-        // Reverse: v ← (I − lr·H(φ_t)) v from the query gradient at the end state.
-        let mut v = loss_gradient(&model, &SquaredError, &end, task.query());
-        for phi in trajectory.iter().rev() {
-            let Ok(hv) =
-                hessian_vector_product(&model, &SquaredError, phi, &zeros, task.support(), &v)
-            else {
-                return false;
-            };
-            for (v, hv) in v.iter_mut().zip(&hv) {
-                *v -= self.lr * hv;
-            }
-        }
-        if !v.iter().all(|x| x.is_finite()) {
-            return false;
-        }
-        w.add(|i| (v[i] as f32, 0.0));
-        true
-    }
-}
-
-/// Reptile: the meta-gradient `ω − φ` after `steps` steps on the support shots.
-pub struct Reptile<'a> {
-    /// Plain gradient descent (λ negligible) at the inner rate.
-    pub cml: &'a Cml<f32, SinusoidMlp, P>,
-    /// Inner steps.
-    pub steps: u32,
-}
-
-impl Method<f32, f32, 1, 10, 100, P> for Reptile<'_> {
-    fn task(
-        &self,
-        theta: &ComplexSynapse<f32, P>,
-        task: &TrainTask,
-        w: &mut Worker<f32, P>,
-    ) -> bool {
-        if self
-            .cml
-            .adapt(theta, task, Some(self.steps), &mut w.phi, &mut w.grad)
-            .is_err()
-        {
-            return false;
-        }
-        let phi = w.phi.clone();
-        let omega = theta.omega();
-        w.add(|i| (omega[i] - phi[i], 0.0));
-        true
     }
 }
 

@@ -47,12 +47,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod baselines;
 mod error;
 mod evaluate;
 mod method;
 mod settings;
 mod source;
 
+pub use baselines::{Maml, Reptile};
 pub use error::TrainError;
 pub use evaluate::{evaluate, Evaluation};
 pub use method::{CmlMethod, Method, Worker};
