@@ -6,10 +6,11 @@ use crate::args::{Budget, Method, Options};
 use crate::baselines::{self, plain_rule, NO_LAMBDA};
 use crate::evaluation::{accuracies, par_map, Sets};
 use crate::family::Family;
-use crate::net::{model, Rule, P};
+use crate::net::{model, Rule, P, Q, S};
 use crate::report::Training;
 use crate::transfer::{self, Transfer};
 use serde_json::{json, Value};
+use tinycml::digits::PIXELS;
 use tinycml::train::{self, Outer, Settings, TaskSource, Trained};
 use tinycml::*;
 
@@ -282,26 +283,17 @@ pub fn reptile(
         rule: &rule,
         steps: h.reptile_steps,
     };
-    let settings = Settings {
-        outer: Outer::Sgd {
-            lr: h.reptile_outer_lr,
-        },
-        ..settings(o, Method::Reptile)
+    let outer = Outer::Sgd {
+        lr: h.reptile_outer_lr,
     };
-    let trained = train::train_with(
-        &method,
-        &rule,
-        family,
-        initial_theta(o, NO_LAMBDA)?,
-        &settings,
-    )?;
-    let training = record(Method::Reptile, &trained, hyper_json(o, Method::Reptile));
+    let (theta, training) = meta_train_plain(o, family, Method::Reptile, &method, &rule, outer)?;
+    let (key, name) = ("reptile_f32", "Reptile, f32");
     Ok((
         Learner::Plain {
-            key: "reptile_f32",
-            name: "Reptile, f32",
+            key,
+            name,
             rule,
-            theta: Box::new(trained.theta),
+            theta,
         },
         training,
     ))
@@ -320,30 +312,49 @@ pub fn maml(
         steps: h.maml_steps,
         lr: h.maml_lr,
     };
-    let settings = Settings {
-        outer: Outer::Adam {
-            lr: h.maml_outer_lr,
-            log_lambda: true,
+    let outer = Outer::Adam {
+        lr: h.maml_outer_lr,
+        log_lambda: true,
+    };
+    let (theta, training) = meta_train_plain(o, family, Method::Maml, &method, &rule, outer)?;
+    let (key, name) = ("maml_f32", "MAML, second order, f32");
+    Ok((
+        Learner::Plain {
+            key,
+            name,
+            rule,
+            theta,
         },
-        ..settings(o, Method::Maml)
+        training,
+    ))
+}
+
+/// θ of the `f32` network.
+type Theta = ComplexSynapse<f32, P>;
+
+/// Meta-trains ω of a method without consolidation (from the initial θ with λ ≈ 0) through
+/// the driver, validated with `rule` (its plain adaptation): the trained θ and the record.
+fn meta_train_plain<M: train::Method<f32, Class, PIXELS, S, Q, P>>(
+    o: &Options,
+    family: &Family,
+    which: Method,
+    method: &M,
+    rule: &Rule<f32>,
+    outer: Outer,
+) -> Result<(Box<Theta>, Training), Box<dyn std::error::Error>> {
+    let settings = Settings {
+        outer,
+        ..settings(o, which)
     };
     let trained = train::train_with(
-        &method,
-        &rule,
+        method,
+        rule,
         family,
         initial_theta(o, NO_LAMBDA)?,
         &settings,
     )?;
-    let training = record(Method::Maml, &trained, hyper_json(o, Method::Maml));
-    Ok((
-        Learner::Plain {
-            key: "maml_f32",
-            name: "MAML, second order, f32",
-            rule,
-            theta: Box::new(trained.theta),
-        },
-        training,
-    ))
+    let training = record(which, &trained, hyper_json(o, which));
+    Ok((Box::new(trained.theta), training))
 }
 
 /// Transfer: pre-train the 20-way classifier on the training pool, validated on the
