@@ -36,6 +36,8 @@ mod baselines;
 mod evaluation;
 #[path = "digits/family.rs"]
 mod family;
+#[path = "common/frame.rs"]
+mod frame;
 #[path = "digits/heldout.rs"]
 mod heldout;
 #[path = "digits/learners.rs"]

@@ -27,6 +27,8 @@ mod args;
 mod baselines;
 #[path = "sinusoid/evaluation.rs"]
 mod evaluation;
+#[path = "common/frame.rs"]
+mod frame;
 #[path = "sinusoid/plot.rs"]
 mod plot;
 #[path = "sinusoid/report.rs"]

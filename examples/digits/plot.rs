@@ -9,6 +9,7 @@
 
 use crate::baselines;
 use crate::evaluation::{par_map, Sets};
+use crate::frame::Frame;
 use crate::learners::Learner;
 use crate::net::{DigitTask, Rule, P};
 use crate::report::Row;
@@ -145,38 +146,8 @@ fn lines(learners: &[Learner], rows: &[Row], sets: &[Sets; 2], threads: usize) -
     out
 }
 
-/// Maps data coordinates into a box of the picture.
-struct Frame {
-    left: f64,
-    top: f64,
-    width: f64,
-    height: f64,
-    x: (f64, f64),
-    y: (f64, f64),
-}
-
-impl Frame {
-    fn px(&self, x: f64) -> f64 {
-        self.left + (x - self.x.0) / (self.x.1 - self.x.0) * self.width
-    }
-    fn py(&self, y: f64) -> f64 {
-        let y = y.clamp(self.y.0, self.y.1);
-        self.top + (1.0 - (y - self.y.0) / (self.y.1 - self.y.0)) * self.height
-    }
-}
-
 fn accuracy_panel(svg: &mut String, frame: &Frame, title: &str, lines: &[Line], set: usize) {
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="#888"/>"##,
-        frame.left, frame.top, frame.width, frame.height
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle">{title}</text>"#,
-        frame.left + frame.width / 2.0,
-        frame.top - 6.0
-    );
+    frame.border(svg, title);
     for level in (0..=100).step_by(20) {
         let y = frame.py(level as f64);
         let _ = writeln!(
@@ -212,23 +183,15 @@ fn accuracy_panel(svg: &mut String, frame: &Frame, title: &str, lines: &[Line], 
             ""
         };
         let values = &line.values[set];
-        let points: Vec<String> = if values.len() == 1 {
-            [CHECKPOINTS[0], CHECKPOINTS[CHECKPOINTS.len() - 1]]
-                .iter()
-                .map(|&s| format!("{:.1},{:.1}", frame.px(s as f64), frame.py(values[0])))
-                .collect()
+        let steps: Vec<f64> = CHECKPOINTS.iter().map(|&s| f64::from(s)).collect();
+        // A method measured once (no steps to count) is a level across the panel.
+        let (xs, ys) = if values.len() == 1 {
+            (vec![steps[0], steps[steps.len() - 1]], vec![values[0]; 2])
         } else {
-            CHECKPOINTS
-                .iter()
-                .zip(values)
-                .map(|(&s, &v)| format!("{:.1},{:.1}", frame.px(s as f64), frame.py(v)))
-                .collect()
+            (steps, values.clone())
         };
-        let _ = writeln!(
-            svg,
-            r#"<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{}"/>"#,
-            points.join(" ")
-        );
+        let style = format!(r#"stroke="{color}" stroke-width="2"{dash}"#);
+        frame.polyline(svg, &xs, &ys, &style);
     }
 }
 

@@ -2,6 +2,7 @@
 //! true curve, the K shots, the prediction before adaptation (ω) and after; below, the
 //! meta-validation MSE over meta-training on a log scale.
 
+use crate::frame::Frame;
 use std::fmt::Write;
 use tinycml::train::ValidationPoint;
 
@@ -23,51 +24,6 @@ pub struct Panel {
 
 const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 640.0;
-
-/// Maps data coordinates into a box of the picture.
-struct Frame {
-    left: f64,
-    top: f64,
-    width: f64,
-    height: f64,
-    x: (f64, f64),
-    y: (f64, f64),
-}
-
-impl Frame {
-    fn px(&self, x: f64) -> f64 {
-        self.left + (x - self.x.0) / (self.x.1 - self.x.0) * self.width
-    }
-    fn py(&self, y: f64) -> f64 {
-        let y = y.clamp(self.y.0, self.y.1);
-        self.top + (1.0 - (y - self.y.0) / (self.y.1 - self.y.0)) * self.height
-    }
-    fn polyline(&self, svg: &mut String, xs: &[f64], ys: &[f64], style: &str) {
-        let points: Vec<String> = xs
-            .iter()
-            .zip(ys)
-            .map(|(&x, &y)| format!("{:.1},{:.1}", self.px(x), self.py(y)))
-            .collect();
-        let _ = writeln!(
-            svg,
-            r#"<polyline fill="none" {style} points="{}"/>"#,
-            points.join(" ")
-        );
-    }
-    fn border(&self, svg: &mut String, title: &str) {
-        let _ = writeln!(
-            svg,
-            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="#888"/>"##,
-            self.left, self.top, self.width, self.height
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle">{title}</text>"#,
-            self.left + self.width / 2.0,
-            self.top - 6.0
-        );
-    }
-}
 
 /// Writes the figure as SVG text.
 pub fn svg(panels: &[Panel], curve: &[ValidationPoint], curve_label: &str) -> String {
