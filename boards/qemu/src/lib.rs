@@ -25,7 +25,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::exception;
 use cortex_m_semihosting::{debug, hio};
-use tinycml_app::{bench::Meter, Console};
+use tinycml_app::{bench::Meter, console::format, Console};
 
 /// Lines to the host's standard output through semihosting.
 pub struct Semihosting(Option<hio::HostStream>);
@@ -170,6 +170,18 @@ impl Counter {
             }
         });
         total - empty
+    }
+
+    /// Prints the lines `measure.sh` checks the counter with, `bench calibration <expected>
+    /// <counted>`, for loops of 200,000 and 2,000,000 instructions.
+    pub fn report_calibration(&mut self, out: &mut impl Console) {
+        for loop_len in [100_000, 1_000_000] {
+            let counted = self.calibrate(loop_len);
+            out.line(&format(format_args!(
+                "bench calibration {} {counted}",
+                2 * loop_len
+            )));
+        }
     }
 }
 

@@ -10,9 +10,9 @@
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
 use tinycml::{Activation, ComplexSynapse, Workspace, Q16_16};
-use tinycml_app::console::{format, Defmt};
+use tinycml_app::console::Defmt;
 use tinycml_app::networks::hidden16::{self as net, Net, P};
-use tinycml_app::{bench, plans, Console};
+use tinycml_app::{bench, plans};
 use tinycml_qemu::Counter;
 
 /// `-icount shift=` that `measure.sh` passes to QEMU.
@@ -27,13 +27,7 @@ fn main() -> ! {
 
     let peripherals = cortex_m::Peripherals::take().unwrap();
     let mut meter = Counter::new(peripherals.SYST, CLOCK_HZ, ICOUNT_SHIFT);
-    for loop_len in [100_000, 1_000_000] {
-        Defmt.line(&format(format_args!(
-            "bench calibration {} {}",
-            2 * loop_len,
-            meter.calibrate(loop_len)
-        )));
-    }
+    meter.report_calibration(&mut Defmt);
     let passed = bench::run_fixed(
         &mut meter,
         &mut Defmt,

@@ -9,10 +9,9 @@
 
 use cortex_m_rt::entry;
 use tinycml::{Precision, Q16_16};
-use tinycml_app::console::format;
+use tinycml_app::demo;
 use tinycml_app::digits::{self, Buffers, Support};
 use tinycml_app::networks::digits::{self as net, P};
-use tinycml_app::{demo, Console};
 use tinycml_qemu::{exit, Counter, Semihosting};
 
 /// `-icount shift=` that `measure.sh` passes to QEMU.
@@ -31,13 +30,7 @@ fn main() -> ! {
     let mut out = Semihosting::new();
     let peripherals = cortex_m::Peripherals::take().unwrap();
     let mut meter = Counter::new(peripherals.SYST, CLOCK_HZ, ICOUNT_SHIFT);
-    for loop_len in [100_000, 1_000_000] {
-        out.line(&format(format_args!(
-            "bench calibration {} {}",
-            2 * loop_len,
-            meter.calibrate(loop_len)
-        )));
-    }
+    meter.report_calibration(&mut out);
     let prior = demo::Prior {
         theta: &net::PRIOR,
         config: net::PRIOR_CONFIG,

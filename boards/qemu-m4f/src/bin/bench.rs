@@ -13,9 +13,8 @@
 
 use cortex_m_rt::entry;
 use tinycml::{Activation, ComplexSynapse, Workspace, Q16_16};
-use tinycml_app::console::format;
 use tinycml_app::networks::{hidden16, hidden40};
-use tinycml_app::{bench, plans, Console};
+use tinycml_app::{bench, plans};
 use tinycml_qemu::{exit, Counter, Semihosting};
 
 /// `-icount shift=` that `measure.sh` passes to QEMU.
@@ -36,13 +35,7 @@ fn main() -> ! {
     let mut out = Semihosting::new();
     let peripherals = cortex_m::Peripherals::take().unwrap();
     let mut meter = Counter::new(peripherals.SYST, CLOCK_HZ, ICOUNT_SHIFT);
-    for loop_len in [100_000, 1_000_000] {
-        out.line(&format(format_args!(
-            "bench calibration {} {}",
-            2 * loop_len,
-            meter.calibrate(loop_len)
-        )));
-    }
+    meter.report_calibration(&mut out);
 
     let plan = &plans::QEMU_M4F;
     let passed = bench::run_fixed(
