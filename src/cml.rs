@@ -184,7 +184,50 @@ pub struct Cml<N: Precision, M, const P: usize, L = SquaredError> {
     lambda_max: N::Param,
 }
 
-fn positive<S: Scalar>(value: f64, what: &'static str) -> Result<S, Error> {
+/// The three phases of a [`Config`] in a number format, and the estimator's spread (β for the
+/// standard estimator, 2β for the symmetric one): what both models' rules run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Phases<N: Precision> {
+    pub(crate) free: PhaseSpec<N>,
+    pub(crate) plus: PhaseSpec<N>,
+    pub(crate) minus: PhaseSpec<N>,
+    pub(crate) spread: N::Param,
+}
+
+impl<N: Precision> Phases<N> {
+    /// Validates the phase settings of `config`: β and learning rates positive and
+    /// representable, step counts at least one.
+    pub(crate) fn new(config: &Config) -> Result<Self, Error> {
+        let beta: N::Param = positive(config.beta, "beta must be > 0 and representable")?;
+        let free_lr = positive(config.free_lr, "free_lr must be > 0 and representable")?;
+        let nudged_lr = positive(config.nudged_lr, "nudged_lr must be > 0 and representable")?;
+        if config.free_steps == 0 || config.nudged_steps == 0 {
+            return Err(Error::InvalidConfig("step counts must be at least 1"));
+        }
+        let nudged = |phase, nudge| PhaseSpec {
+            phase,
+            steps: config.nudged_steps,
+            lr: nudged_lr,
+            nudge,
+        };
+        Ok(Self {
+            free: PhaseSpec {
+                phase: Phase::Free,
+                steps: config.free_steps,
+                lr: free_lr,
+                nudge: N::Param::ZERO,
+            },
+            plus: nudged(Phase::NudgedPositive, beta),
+            minus: nudged(Phase::NudgedNegative, beta.neg()),
+            spread: match config.estimator {
+                Estimator::Standard => beta,
+                Estimator::Symmetric => beta.add(beta),
+            },
+        })
+    }
+}
+
+pub(crate) fn positive<S: Scalar>(value: f64, what: &'static str) -> Result<S, Error> {
     if value.is_nan() || value <= 0.0 {
         return Err(Error::InvalidConfig(what));
     }
@@ -209,9 +252,12 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
     /// model's parameter count, checked at compile time.
     pub fn with_loss(model: M, loss: L, config: Config) -> Result<Self, Error> {
         let () = Self::SHAPE_MATCHES;
-        let beta: N::Param = positive(config.beta, "beta must be > 0 and representable")?;
-        let free_lr = positive(config.free_lr, "free_lr must be > 0 and representable")?;
-        let nudged_lr = positive(config.nudged_lr, "nudged_lr must be > 0 and representable")?;
+        let Phases {
+            free,
+            plus,
+            minus,
+            spread,
+        } = Phases::new(&config)?;
         let lambda_min = positive(config.lambda_min, "lambda_min must be > 0")?;
         let lambda_max = positive(config.lambda_max, "lambda_max must be > 0")?;
         if lambda_min > lambda_max {
@@ -219,31 +265,13 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
                 "lambda_min must not exceed lambda_max",
             ));
         }
-        if config.free_steps == 0 || config.nudged_steps == 0 {
-            return Err(Error::InvalidConfig("step counts must be at least 1"));
-        }
-        let spread = match config.estimator {
-            Estimator::Standard => beta,
-            Estimator::Symmetric => beta.add(beta),
-        };
-        let nudged = |phase, nudge| PhaseSpec {
-            phase,
-            steps: config.nudged_steps,
-            lr: nudged_lr,
-            nudge,
-        };
         Ok(Self {
             model,
             loss,
             config,
-            free: PhaseSpec {
-                phase: Phase::Free,
-                steps: config.free_steps,
-                lr: free_lr,
-                nudge: N::Param::ZERO,
-            },
-            plus: nudged(Phase::NudgedPositive, beta),
-            minus: nudged(Phase::NudgedNegative, beta.neg()),
+            free,
+            plus,
+            minus,
             spread,
             lambda_min,
             lambda_max,
@@ -333,7 +361,7 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
         descend(
             &self.model,
             &self.loss,
-            theta,
+            theta.anchor(),
             task.support(),
             &[],
             &spec,
@@ -525,7 +553,7 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
         descend(
             &self.model,
             &self.loss,
-            theta,
+            theta.anchor(),
             task.support(),
             task.query(),
             spec,

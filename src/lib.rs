@@ -89,6 +89,8 @@
 //! - [`task`], [`sinusoid`], [`digits`], [`rng`]: shots (inputs and a target: values, a
 //!   [`Class`], a [`Masked`] output) in `heapless` buffers; the sinusoid regression family
 //!   and the 8×8 handwritten digits classification family.
+//! - [`dual`]: the dual system, the paper's second model: a slow body (may live in flash)
+//!   modulated per neuron by a small fast state, with its own θ, rule and buffers.
 //! - [`inner`]: gradient descent on `L_in + β·L_out`, one function for every phase.
 //! - [`cml`], [`synapse`], [`optim`]: the rule, θ, and all-or-nothing meta-optimisers.
 //! - `reference` (feature `std`): closed forms and exact implicit gradients to check against.
@@ -114,6 +116,7 @@
 
 pub mod cml;
 pub mod digits;
+pub mod dual;
 mod error;
 pub mod inner;
 pub mod loss;

@@ -234,6 +234,25 @@ impl<N: Precision, const P: usize, M: Scalar> Adam<N, P, M> {
     }
 }
 
+impl<N: Precision, const P: usize, M: Scalar> Adam<N, P, M> {
+    /// The constants of step `t` (1-based), bias correction included.
+    fn constants(&self, t: i32) -> Result<AdamStep<M>, Error> {
+        let correction = libm::sqrt(1.0 - libm::pow(self.beta2, t as f64))
+            / (1.0 - libm::pow(self.beta1, t as f64));
+        let constant = |v: f64| M::from_f64(v).ok_or(Error::MetaUpdateRejected);
+        Ok(AdamStep {
+            beta1: constant(self.beta1)?,
+            beta2: constant(self.beta2)?,
+            one_minus_beta1: constant(1.0 - self.beta1)?,
+            one_minus_beta2: constant(1.0 - self.beta2)?,
+            step_size: constant(self.lr * correction)?,
+            epsilon: M::from_f64(self.epsilon)
+                .unwrap_or(M::MIN_POSITIVE)
+                .max(M::MIN_POSITIVE),
+        })
+    }
+}
+
 /// One Adam element update: new `(value, m, v)`, or `None` if anything is not usable.
 #[derive(Clone, Copy)]
 struct AdamStep<M> {
@@ -269,19 +288,7 @@ impl<N: Precision, const P: usize, M: Scalar> MetaOptimizer<N, P> for Adam<N, P,
         }
         let n = tasks as f64;
         let t = self.steps.saturating_add(1);
-        let correction = libm::sqrt(1.0 - libm::pow(self.beta2, t as f64))
-            / (1.0 - libm::pow(self.beta1, t as f64));
-        let constant = |v: f64| M::from_f64(v).ok_or(Error::MetaUpdateRejected);
-        let adam = AdamStep {
-            beta1: constant(self.beta1)?,
-            beta2: constant(self.beta2)?,
-            one_minus_beta1: constant(1.0 - self.beta1)?,
-            one_minus_beta2: constant(1.0 - self.beta2)?,
-            step_size: constant(self.lr * correction)?,
-            epsilon: M::from_f64(self.epsilon)
-                .unwrap_or(M::MIN_POSITIVE)
-                .max(M::MIN_POSITIVE),
-        };
+        let adam = self.constants(t)?;
         // A saturated sum means the batch overflowed: refuse it rather than normalise it away.
         let mean = |sum: N::Param| {
             sum.is_usable()
@@ -355,6 +362,117 @@ impl<N: Precision, const P: usize, M: Scalar> MetaOptimizer<N, P> for Adam<N, P,
     fn set_lr(&mut self, lr: f64) -> Result<(), Error> {
         checked_lr::<N::Param>(lr)?;
         self.lr = lr;
+        Ok(())
+    }
+}
+
+/// A meta-optimiser over a plain vector of meta-parameters with no bounds: the dual system's
+/// body and initial fast state ([`crate::dual`]).
+///
+/// All or nothing, as [`MetaOptimizer`]: [`VectorOptimizer::check`] proposes every new value
+/// without writing, and [`VectorOptimizer::step_vector`] writes only after the same check
+/// passed, so a rule that steps two vectors can check both before changing either.
+pub trait VectorOptimizer<N: Precision, const P: usize> {
+    /// Whether a step of `values` along the mean `sums / tasks` gives usable values;
+    /// [`Error::MetaUpdateRejected`] (or [`Error::NoShots`] for no tasks) if not. Changes
+    /// nothing.
+    fn check(&self, values: &[N::Param; P], sums: &[N::Param; P], tasks: u32) -> Result<(), Error>;
+
+    /// Moves `values` along the mean `sums / tasks`, or returns the error of
+    /// [`VectorOptimizer::check`] and changes nothing.
+    fn step_vector(
+        &mut self,
+        values: &mut [N::Param; P],
+        sums: &[N::Param; P],
+        tasks: u32,
+    ) -> Result<(), Error>;
+}
+
+impl<N: Precision> Sgd<N> {
+    fn propose(&self, value: N::Param, sum: N::Param, tasks: u32) -> Option<N::Param> {
+        let new = value.sub(self.lr.mul_div_count(sum, tasks));
+        (sum.is_usable() && new.is_usable()).then_some(new)
+    }
+}
+
+impl<N: Precision, const P: usize> VectorOptimizer<N, P> for Sgd<N> {
+    fn check(&self, values: &[N::Param; P], sums: &[N::Param; P], tasks: u32) -> Result<(), Error> {
+        if tasks == 0 {
+            return Err(Error::NoShots);
+        }
+        values
+            .iter()
+            .zip(sums)
+            .try_for_each(|(&v, &g)| self.propose(v, g, tasks).map(|_| ()))
+            .ok_or(Error::MetaUpdateRejected)
+    }
+
+    fn step_vector(
+        &mut self,
+        values: &mut [N::Param; P],
+        sums: &[N::Param; P],
+        tasks: u32,
+    ) -> Result<(), Error> {
+        VectorOptimizer::check(self, values, sums, tasks)?;
+        for (v, &g) in values.iter_mut().zip(sums) {
+            if let Some(new) = self.propose(*v, g, tasks) {
+                *v = new;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<N: Precision, const P: usize, M: Scalar> Adam<N, P, M> {
+    /// Element `i` of a vector step: new value and moments, `None` if anything is unusable.
+    fn propose_element(
+        &self,
+        adam: &AdamStep<M>,
+        i: usize,
+        value: N::Param,
+        sum: N::Param,
+        tasks: u32,
+    ) -> Option<(N::Param, M, M)> {
+        let mean = sum
+            .is_usable()
+            .then(|| M::from_f64(sum.to_f64() / tasks as f64))
+            .flatten()?;
+        let (new, m, v) = adam.apply(value.to_f64(), self.m_omega[i], self.v_omega[i], mean)?;
+        Some((N::Param::from_f64(new)?, m, v))
+    }
+}
+
+/// Adam on a plain vector keeps its moments in the ω half of its state (the λ half is unused).
+impl<N: Precision, const P: usize, M: Scalar> VectorOptimizer<N, P> for Adam<N, P, M> {
+    fn check(&self, values: &[N::Param; P], sums: &[N::Param; P], tasks: u32) -> Result<(), Error> {
+        if tasks == 0 {
+            return Err(Error::NoShots);
+        }
+        let adam = self.constants(self.steps.saturating_add(1))?;
+        for (i, (&v, &g)) in values.iter().zip(sums).enumerate() {
+            self.propose_element(&adam, i, v, g, tasks)
+                .ok_or(Error::MetaUpdateRejected)?;
+        }
+        Ok(())
+    }
+
+    fn step_vector(
+        &mut self,
+        values: &mut [N::Param; P],
+        sums: &[N::Param; P],
+        tasks: u32,
+    ) -> Result<(), Error> {
+        VectorOptimizer::check(self, values, sums, tasks)?;
+        let t = self.steps.saturating_add(1);
+        let adam = self.constants(t)?;
+        for (i, (v, &g)) in values.iter_mut().zip(sums).enumerate() {
+            if let Some((new, m, second)) = self.propose_element(&adam, i, *v, g, tasks) {
+                *v = new;
+                self.m_omega[i] = m;
+                self.v_omega[i] = second;
+            }
+        }
+        self.steps = t;
         Ok(())
     }
 }

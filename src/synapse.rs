@@ -5,6 +5,7 @@
 //! meta-parameters θ that CML learns. The rule is local: each synapse's meta-gradient uses only
 //! its own end states (see [`contrast`]).
 
+use crate::inner::{Anchor, Strength};
 use crate::num::{Precision, Scalar, Q16_16};
 use crate::Error;
 use fixed::types::I8F24;
@@ -53,6 +54,14 @@ impl<N: Precision, const P: usize> ComplexSynapse<N, P> {
     /// targets mean bit-identical meta-states.
     pub fn fingerprint(&self) -> u64 {
         fingerprint(self.omega.iter().chain(&self.lambda).copied())
+    }
+
+    /// The inner loss's pull: towards ω, with strength λ per synapse.
+    pub fn anchor(&self) -> Anchor<'_, N, P> {
+        Anchor {
+            start: &self.omega,
+            strength: Strength::PerWeight(&self.lambda),
+        }
     }
 
     /// Both halves, for the meta-optimisers (crate-private: λ must stay positive).

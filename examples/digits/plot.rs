@@ -61,7 +61,7 @@ pub fn curve<N: Precision>(
                     diverged = descend(
                         rule.model(),
                         rule.loss(),
-                        theta,
+                        theta.anchor(),
                         task.support(),
                         &[],
                         &spec,

@@ -143,6 +143,20 @@ pub fn backward<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
     }
 }
 
+/// Writes the error at each input alone, `δ_in_j = σ'(z_j) · Σ_i W_ij δ_i`, without a weight
+/// gradient (for a layer whose weights are not being learned, such as the dual system's body
+/// during adaptation).
+#[inline]
+pub fn input_errors<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
+    columns: &[[N::Param; OUTPUTS]; INPUTS],
+    x: &[N::Act; INPUTS],
+    delta: &[N::Param; OUTPUTS],
+    input_errors: InputErrors<'_, N, INPUTS>,
+    sat: &mut Saturations,
+) {
+    write_input_errors::<N, INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat);
+}
+
 /// Inputs whose errors [`write_input_errors`] forms together.
 const ERROR_BLOCK: usize = 8;
 

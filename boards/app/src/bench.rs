@@ -107,7 +107,7 @@ pub fn inner_step<N: Precision, M: Model<N>, const P: usize>(
         result = descend(
             model,
             &SquaredError,
-            theta,
+            theta.anchor(),
             task.support(),
             &[],
             &spec,

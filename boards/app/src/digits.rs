@@ -415,7 +415,7 @@ pub fn bench(
             stepped = tinycml::inner::descend(
                 &model,
                 &SoftmaxCrossEntropy,
-                prior.theta,
+                prior.theta.anchor(),
                 buffers.support.support(),
                 &[],
                 &spec,
