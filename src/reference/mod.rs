@@ -14,15 +14,19 @@
 //!   the library's own back-propagation: exact, with no finite-difference step to tune.
 //! - [`hessian_vector_product`]: `H·v` at the cost of one gradient, for methods that need
 //!   curvature along a direction only (unrolled MAML, conjugate gradients).
+//! - [`dual_system`]: the same implicit gradient for the dual system's body and initial
+//!   fast state, mixed second derivatives included.
 //! - [`solve_inner`]: an `f64` inner solve to a stated gradient norm (gradient descent, then
 //!   optional Newton polishing), since the implicit gradient is only defined at a minimiser.
 //!
 //! Dense linear algebra comes from `nalgebra`; nothing here is needed on a device.
 
 mod dual;
+pub mod dual_system;
 pub mod ridge;
 
 pub use dual::Dual;
+pub use dual_system::{dual_implicit_gradient, DualGradient, FixedBody};
 
 use crate::loss::{add_loss_gradient, mean_loss, Loss};
 use crate::nn::Model;
