@@ -386,6 +386,9 @@ pub trait VectorOptimizer<N: Precision, const P: usize> {
         sums: &[N::Param; P],
         tasks: u32,
     ) -> Result<(), Error>;
+
+    /// Sets the learning rate (for schedules).
+    fn set_vector_lr(&mut self, lr: f64) -> Result<(), Error>;
 }
 
 impl<N: Precision> Sgd<N> {
@@ -419,6 +422,11 @@ impl<N: Precision, const P: usize> VectorOptimizer<N, P> for Sgd<N> {
                 *v = new;
             }
         }
+        Ok(())
+    }
+
+    fn set_vector_lr(&mut self, lr: f64) -> Result<(), Error> {
+        self.lr = checked_lr(lr)?;
         Ok(())
     }
 }
@@ -473,6 +481,12 @@ impl<N: Precision, const P: usize, M: Scalar> VectorOptimizer<N, P> for Adam<N, 
             }
         }
         self.steps = t;
+        Ok(())
+    }
+
+    fn set_vector_lr(&mut self, lr: f64) -> Result<(), Error> {
+        checked_lr::<N::Param>(lr)?;
+        self.lr = lr;
         Ok(())
     }
 }

@@ -571,3 +571,44 @@ fn bad_input_gets_a_typed_error_and_theta_is_left_as_it_was() {
     assert_eq!(adam.steps(), 0);
     assert_eq!(DualModel::<Q16_16>::shape(&system).to_string(), "1-8-8-1");
 }
+
+#[test]
+fn the_driver_meta_trains_the_dual_system_reproducibly() {
+    use tinycml::train::{self, Outer, Settings, SinusoidFamily};
+    let system = small();
+    let config = Config {
+        free_steps: 40,
+        nudged_steps: 20,
+        free_lr: 0.1,
+        nudged_lr: 0.1,
+        beta: 0.2,
+        ..Config::default()
+    };
+    let cml = DualCml::<f32, _, B, F>::new(system, config, Some(0.1)).unwrap();
+    let family = SinusoidFamily::<10, 10> {
+        support: 10,
+        query: 10,
+        validation_query: 10,
+    };
+    let settings = Settings {
+        iterations: Some(60),
+        meta_batch: 8,
+        threads: 2,
+        validation_tasks: 16,
+        validation_points: 3,
+        outer: Outer::Adam {
+            lr: 3e-3,
+            log_lambda: false,
+        },
+        progress: None,
+        ..Settings::default()
+    };
+    let run = || {
+        let theta = train::initial_dual(&system, &mut SplitMix64::new(5)).unwrap();
+        train::train_dual(&cml, &family, theta, &settings).unwrap()
+    };
+    let (first, second) = (run(), run());
+    assert_eq!(first.iterations, 60);
+    assert!(first.best_validation_loss < 0.8 * first.initial_validation_loss);
+    assert_eq!(first.theta.fingerprint(), second.theta.fingerprint());
+}

@@ -472,8 +472,8 @@ impl<N: Precision, S: DualModel<N>, const BODY: usize, const FAST: usize, L: Cop
         init_optimizer: &mut OI,
     ) -> Result<MetaStepReport<N::Act>, Error>
     where
-        OB: VectorOptimizer<N, BODY>,
-        OI: VectorOptimizer<N, FAST>,
+        OB: VectorOptimizer<N, BODY> + ?Sized,
+        OI: VectorOptimizer<N, FAST> + ?Sized,
         L: Loss<N, T>,
         T: 't,
     {
@@ -516,8 +516,8 @@ impl<N: Precision, S: DualModel<N>, const BODY: usize, const FAST: usize, L: Cop
         init_optimizer: &mut OI,
     ) -> Result<(), Error>
     where
-        OB: VectorOptimizer<N, BODY>,
-        OI: VectorOptimizer<N, FAST>,
+        OB: VectorOptimizer<N, BODY> + ?Sized,
+        OI: VectorOptimizer<N, FAST> + ?Sized,
     {
         let learn_init = self.mu.is_some();
         body_optimizer.check(theta.body(), &batch.body, batch.tasks)?;

@@ -1,6 +1,7 @@
 //! Judging θ: adapt to each task's support shots, measure the query loss, spread over threads.
 
 use crate::cml::Cml;
+use crate::dual::{DualCml, DualModel, DualState};
 use crate::loss::Loss;
 use crate::nn::Model;
 use crate::num::{Precision, Saturations, Scalar};
@@ -59,37 +60,96 @@ where
     L: Loss<N, T> + Sync,
     T: Sync,
 {
+    let scratch = || (Box::new([N::Param::ZERO; P]), Box::new([N::Param::ZERO; P]));
+    evaluate_each(tasks, threads, scratch, |(phi, grad), task| {
+        let mut sat = Saturations::default();
+        let adapted = cml
+            .adapt(theta, task, steps, phi, grad)
+            .ok()
+            .map(|_| cml.query_loss(phi, task, &mut sat).to_f64())
+            .filter(|loss| loss.is_finite());
+        // A diverged task keeps ω: its loss and accuracy there stand in for it.
+        let kept = if adapted.is_some() {
+            &**phi
+        } else {
+            theta.omega()
+        };
+        let loss = adapted.unwrap_or_else(|| cml.query_loss(kept, task, &mut sat).to_f64());
+        (adapted, loss, cml.query_accuracy(kept, task))
+    })
+}
+
+/// [`evaluate`] for the dual system: adapts the fast state to each task's support shots with
+/// the body fixed, as [`DualCml::adapt`] does on a device (a diverged task counts at the
+/// initial fast state).
+pub fn evaluate_dual<
+    N,
+    S,
+    L,
+    T,
+    const D: usize,
+    const SH: usize,
+    const Q: usize,
+    const B: usize,
+    const F: usize,
+>(
+    cml: &DualCml<N, S, B, F, L>,
+    theta: &DualState<N, B, F>,
+    tasks: &[Task<N::Act, D, SH, Q, T>],
+    steps: Option<u32>,
+    threads: usize,
+) -> Evaluation
+where
+    N: Precision,
+    S: DualModel<N> + Sync,
+    L: Loss<N, T> + Sync,
+    T: Sync,
+{
+    let scratch = || ([N::Param::ZERO; F], [N::Param::ZERO; F]);
+    evaluate_each(tasks, threads, scratch, |(phi, grad), task| {
+        let mut sat = Saturations::default();
+        let adapted = cml
+            .adapt(theta, task, steps, phi, grad)
+            .ok()
+            .map(|_| cml.query_loss(theta, phi, task, &mut sat).to_f64())
+            .filter(|loss| loss.is_finite());
+        let kept = if adapted.is_some() {
+            &*phi
+        } else {
+            theta.init()
+        };
+        let loss = adapted.unwrap_or_else(|| cml.query_loss(theta, kept, task, &mut sat).to_f64());
+        (adapted, loss, cml.query_accuracy(theta, kept, task))
+    })
+}
+
+/// What judging one task gives: the adapted query loss (`None` if adaptation diverged), the
+/// loss that counts in the mean, and the accuracy for losses that classify.
+type Judged = (Option<f64>, f64, Option<f64>);
+
+/// Judges every task with `judge`, spread over `threads` threads (each with its own
+/// `scratch()`), and gathers the statistics.
+fn evaluate_each<Tk: Sync, Scratch>(
+    tasks: &[Tk],
+    threads: usize,
+    scratch: impl Fn() -> Scratch + Sync,
+    judge: impl Fn(&mut Scratch, &Tk) -> Judged + Sync,
+) -> Evaluation {
     let per_thread = tasks.len().div_ceil(threads.max(1)).max(1);
-    let chunk = |chunk: &[Task<N::Act, D, S, Q, T>]| {
-        let mut phi = Box::new([N::Param::ZERO; P]);
-        let mut grad = Box::new([N::Param::ZERO; P]);
+    let chunk = |chunk: &[Tk]| {
+        let mut scratch = scratch();
         chunk
             .iter()
-            .map(|task| {
-                let mut sat = Saturations::default();
-                let adapted = cml
-                    .adapt(theta, task, steps, &mut phi, &mut grad)
-                    .ok()
-                    .map(|_| cml.query_loss(&phi, task, &mut sat).to_f64())
-                    .filter(|loss| loss.is_finite());
-                // A diverged task keeps ω: its loss and accuracy there stand in for it.
-                let kept = if adapted.is_some() {
-                    &*phi
-                } else {
-                    theta.omega()
-                };
-                let loss = adapted.unwrap_or_else(|| cml.query_loss(kept, task, &mut sat).to_f64());
-                (adapted, loss, cml.query_accuracy(kept, task))
-            })
+            .map(|task| judge(&mut scratch, task))
             .collect::<Vec<_>>()
     };
-    let results: Vec<(Option<f64>, f64, Option<f64>)> = if tasks.len() <= per_thread {
+    let results: Vec<Judged> = if tasks.len() <= per_thread {
         chunk(tasks)
     } else {
         std::thread::scope(|scope| {
             let handles: Vec<_> = tasks
                 .chunks(per_thread)
-                .map(|tasks| scope.spawn(move || chunk(tasks)))
+                .map(|tasks| scope.spawn(|| chunk(tasks)))
                 .collect();
             handles
                 .into_iter()

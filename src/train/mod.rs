@@ -48,6 +48,8 @@
 //! ```
 
 mod baselines;
+mod driver;
+mod dual;
 mod error;
 mod evaluate;
 mod method;
@@ -55,8 +57,9 @@ mod settings;
 mod source;
 
 pub use baselines::{Maml, Reptile};
+pub use dual::{initial_dual, train_dual, TrainedDual};
 pub use error::TrainError;
-pub use evaluate::{evaluate, Evaluation};
+pub use evaluate::{evaluate, evaluate_dual, Evaluation};
 pub use method::{CmlMethod, Method, Worker};
 pub use settings::{Outer, Schedule, Settings, VALIDATION_SEED};
 pub use source::{SinusoidFamily, TaskSource};
@@ -65,11 +68,11 @@ use crate::cml::Cml;
 use crate::loss::{Loss, LossName};
 use crate::nn::Model;
 use crate::num::{Precision, Scalar};
+use crate::optim::MetaOptimizer;
 use crate::rng::SplitMix64;
 use crate::synapse::ComplexSynapse;
 use crate::task::Task;
 use crate::{store, Error};
-use std::time::Instant;
 
 /// One validation of θ during a run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -85,12 +88,13 @@ pub struct ValidationPoint {
     pub diverged: usize,
 }
 
-/// What a run produced.
+/// What a run produced, for a meta-state `Theta` ([`Trained`] for the complex synapse,
+/// [`TrainedDual`] for the dual system).
 #[derive(Clone, Debug)]
-pub struct Trained<N: Precision, const P: usize> {
+pub struct Run<Theta> {
     /// The meta-learned θ: the one that validated best (the last one unless an earlier one
     /// was better).
-    pub theta: ComplexSynapse<N, P>,
+    pub theta: Theta,
     /// Validation loss of [`Trained::theta`].
     pub best_validation_loss: f64,
     /// Validation loss of the initial θ.
@@ -115,12 +119,17 @@ pub struct Trained<N: Precision, const P: usize> {
     pub validation_seconds: f64,
 }
 
-impl<N: Precision, const P: usize> Trained<N, P> {
+/// What a complex-synapse run produced.
+pub type Trained<N, const P: usize> = Run<ComplexSynapse<N, P>>;
+
+impl<Theta> Run<Theta> {
     /// Milliseconds per meta-iteration (estimates and step; 0 before the first).
     pub fn ms_per_iteration(&self) -> f64 {
         1e3 * self.training_seconds / self.iterations.max(1) as f64
     }
+}
 
+impl<N: Precision, const P: usize> Trained<N, P> {
     /// θ and the rule's settings in [`crate::store`]'s format (what a device loads).
     pub fn export<M, L>(&self, cml: &Cml<N, M, P, L>) -> Result<Vec<u8>, Error>
     where
@@ -239,7 +248,7 @@ pub fn train_with<
     method: &Me,
     cml: &Cml<N, M, P, L>,
     source: &Src,
-    mut theta: ComplexSynapse<N, P>,
+    theta: ComplexSynapse<N, P>,
     settings: &Settings,
 ) -> Result<Trained<N, P>, TrainError>
 where
@@ -250,137 +259,88 @@ where
     Me: Method<N, T, D, S, Q, P> + ?Sized,
     Src: TaskSource<N::Act, D, S, Q, T> + ?Sized,
 {
-    settings.check()?;
-    let mut optimizer = settings.outer.build::<N, P>()?;
-    let threads = settings.threads;
-    let mut validation_rng = SplitMix64::new(settings.validation_seed);
-    let validation = (0..settings.validation_tasks)
-        .map(|_| source.validation_task(&mut validation_rng))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(TrainError::Source)?;
-    let validate = |theta: &ComplexSynapse<N, P>| {
-        evaluate(cml, theta, &validation, settings.validation_steps, threads)
+    let learner = SynapseLearner {
+        method,
+        cml,
+        outer: settings.outer,
     };
-    let mut workers: Vec<Worker<N, P>> = (0..threads.min(settings.meta_batch))
-        .map(|_| Worker::new())
-        .collect();
-    let mut rng = SplitMix64::new(settings.seed);
-    let mut batch: Vec<Task<N::Act, D, S, Q, T>> = Vec::with_capacity(settings.meta_batch);
-    let peak = settings.outer.lr();
-    let interval = 1.0 / settings.validation_points.max(1) as f64;
+    driver::run(&learner, source, theta, settings)
+}
 
-    let start = Instant::now();
-    let (mut training_seconds, mut validation_seconds) = (0.0, 0.0);
-    let mut curve: Vec<ValidationPoint> = Vec::new();
-    let (mut iterations, mut tasks_used, mut dropped, mut rejected) = (0u64, 0u64, 0u64, 0u64);
-    let mut restored = 0u32;
-    let mut next_validation = 0.0;
-    let mut best = (f64::INFINITY, theta.clone());
-    // Validation loss of the current θ (the best one's after a restore).
-    let mut current_loss = f64::INFINITY;
-    loop {
-        let elapsed = start.elapsed().as_secs_f64();
-        let progress = settings.budget_used(elapsed, iterations);
-        let done = progress >= 1.0;
-        if done || progress >= next_validation {
-            let validation_start = Instant::now();
-            let result = validate(&theta);
-            validation_seconds += validation_start.elapsed().as_secs_f64();
-            let loss = result.mean;
-            curve.push(ValidationPoint {
-                seconds: elapsed,
-                iteration: iterations,
-                loss,
-                diverged: result.diverged,
-            });
-            let mut note = "";
-            current_loss = loss;
-            if loss < best.0 {
-                best = (loss, theta.clone());
-            } else if loss.is_nan()
-                || loss > settings.restore_factor * best.0 + settings.restore_margin
-            {
-                // θ ran off: back to the best θ seen, with a fresh optimiser.
-                theta = best.1.clone();
-                current_loss = best.0;
-                optimizer = settings.outer.build::<N, P>()?;
-                restored += 1;
-                note = "  (ran off: restored the best θ)";
-            }
-            if let Some(label) = &settings.progress {
-                eprintln!(
-                    "[{label:<11}] {elapsed:>7.1} s  iteration {iterations:>6}  validation loss {loss:.4}  dropped {dropped}{note}"
-                );
-            }
-            next_validation += interval;
-        }
-        if done {
-            break;
-        }
-        // A rate the format cannot hold keeps the previous one.
-        let _ = optimizer.set_lr(settings.schedule.rate(peak, progress));
-        batch.clear();
-        for _ in 0..settings.meta_batch {
-            batch.push(source.train_task(&mut rng).map_err(TrainError::Source)?);
-        }
+/// The complex synapse as the driver's [`driver::Learner`]: a [`Method`] for the estimates,
+/// `cml` for validation and λ's bounds.
+struct SynapseLearner<'a, Me: ?Sized, N: Precision, M, L, const P: usize> {
+    method: &'a Me,
+    cml: &'a Cml<N, M, P, L>,
+    outer: Outer,
+}
 
-        let step_start = Instant::now();
-        let per_thread = batch.len().div_ceil(workers.len());
-        workers.iter_mut().for_each(Worker::clear);
-        let theta_now = &theta;
-        if workers.len() == 1 {
-            workers[0].run(method, theta_now, &batch);
-        } else {
-            std::thread::scope(|scope| {
-                for (worker, tasks) in workers.iter_mut().zip(batch.chunks(per_thread)) {
-                    scope.spawn(move || worker.run(method, theta_now, tasks));
-                }
-            });
-        }
-        let (first, rest) = workers
-            .split_first_mut()
-            .ok_or(TrainError::Settings("threads must be at least 1"))?;
-        for other in rest.iter() {
-            first.absorb(other);
-        }
-        dropped += first.dropped() as u64;
-        tasks_used += first.tasks() as u64;
-        if first.tasks() > 0 {
-            let (sum_omega, sum_lambda) = first.sums();
-            if optimizer
-                .step(
-                    &mut theta,
-                    sum_omega,
-                    sum_lambda,
-                    first.tasks(),
-                    &cml.bounds(),
-                )
-                .is_err()
-            {
-                rejected += 1;
-            }
-        }
-        training_seconds += step_start.elapsed().as_secs_f64();
-        iterations += 1;
+impl<Me, N, M, L, T, const D: usize, const S: usize, const Q: usize, const P: usize>
+    driver::Learner<N, T, D, S, Q> for SynapseLearner<'_, Me, N, M, L, P>
+where
+    N: Precision,
+    M: Model<N> + Sync,
+    L: Loss<N, T> + Sync,
+    T: Sync,
+    Me: Method<N, T, D, S, Q, P> + ?Sized,
+{
+    type Theta = ComplexSynapse<N, P>;
+    type Worker = Worker<N, P>;
+    type Optimizer = Box<dyn MetaOptimizer<N, P>>;
+
+    fn optimizer(&self) -> Result<Self::Optimizer, TrainError> {
+        self.outer.build::<N, P>()
     }
-    // Model selection on the validation tasks: the final θ unless an earlier one was better.
-    let (best_validation_loss, theta) = if best.0 < current_loss {
-        best
-    } else {
-        (current_loss, theta)
-    };
-    Ok(Trained {
-        theta,
-        best_validation_loss,
-        initial_validation_loss: curve.first().map_or(f64::NAN, |c| c.loss),
-        curve,
-        iterations,
-        tasks_used,
-        dropped,
-        rejected,
-        restored,
-        seconds: start.elapsed().as_secs_f64(),
-        training_seconds,
-        validation_seconds,
-    })
+
+    fn set_lr(optimizer: &mut Self::Optimizer, lr: f64) {
+        let _ = optimizer.set_lr(lr);
+    }
+
+    fn worker(&self) -> Self::Worker {
+        Worker::new()
+    }
+
+    fn run(
+        &self,
+        worker: &mut Self::Worker,
+        theta: &Self::Theta,
+        tasks: &[Task<N::Act, D, S, Q, T>],
+    ) {
+        worker.clear();
+        worker.run(self.method, theta, tasks);
+    }
+
+    fn absorb(into: &mut Self::Worker, other: &Self::Worker) {
+        into.absorb(other);
+    }
+
+    fn tally(worker: &Self::Worker) -> (u32, u32) {
+        (worker.tasks(), worker.dropped())
+    }
+
+    fn step(
+        &self,
+        theta: &mut Self::Theta,
+        worker: &Self::Worker,
+        optimizer: &mut Self::Optimizer,
+    ) -> Result<(), Error> {
+        let (sum_omega, sum_lambda) = worker.sums();
+        optimizer.step(
+            theta,
+            sum_omega,
+            sum_lambda,
+            worker.tasks(),
+            &self.cml.bounds(),
+        )
+    }
+
+    fn validate(
+        &self,
+        theta: &Self::Theta,
+        tasks: &[Task<N::Act, D, S, Q, T>],
+        steps: Option<u32>,
+        threads: usize,
+    ) -> Evaluation {
+        evaluate(self.cml, theta, tasks, steps, threads)
+    }
 }

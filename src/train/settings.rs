@@ -3,7 +3,7 @@
 
 use super::TrainError;
 use crate::num::Precision;
-use crate::optim::{Adam, MetaOptimizer, Sgd};
+use crate::optim::{Adam, MetaOptimizer, Sgd, VectorOptimizer};
 
 /// Seed of the validation stream unless [`Settings::validation_seed`] says otherwise: its own
 /// stream, apart from the training tasks (seed [`Settings::seed`]) and from any held-out set.
@@ -42,6 +42,17 @@ impl Outer {
             Outer::Adam { lr, log_lambda } => {
                 Box::new(Adam::<N, P>::new(lr)?.log_lambda(log_lambda))
             }
+            Outer::Sgd { lr } => Box::new(Sgd::<N>::new(lr)?),
+        })
+    }
+
+    /// A fresh optimiser for a plain vector (the dual system's body or initial fast state;
+    /// `log_lambda` does not apply).
+    pub(crate) fn build_vector<N: Precision, const P: usize>(
+        &self,
+    ) -> Result<Box<dyn VectorOptimizer<N, P>>, TrainError> {
+        Ok(match *self {
+            Outer::Adam { lr, .. } => Box::new(Adam::<N, P>::new(lr)?),
             Outer::Sgd { lr } => Box::new(Sgd::<N>::new(lr)?),
         })
     }
