@@ -25,6 +25,8 @@
 mod args;
 #[path = "sinusoid/baselines.rs"]
 mod baselines;
+#[path = "sinusoid/dual.rs"]
+mod dual;
 #[path = "sinusoid/evaluation.rs"]
 mod evaluation;
 #[path = "common/frame.rs"]
@@ -34,13 +36,13 @@ mod plot;
 #[path = "sinusoid/report.rs"]
 mod report;
 
-use args::{Args, MetaScalar};
+use args::{Args, MetaScalar, ModelKind};
 use baselines::{memory_per_task, FirstOrder, Implicit, NO_LAMBDA};
 use evaluation::{evaluate, heldout, Heldout};
 use report::Row;
 use serde_json::{json, Map};
 use std::time::Instant;
-use tinycml::train::{self, Outer, Settings, SinusoidFamily, TrainError, Trained, ValidationPoint};
+use tinycml::train::{self, Outer, Run, Settings, SinusoidFamily, TrainError, ValidationPoint};
 use tinycml::*;
 
 /// Parameters of the 1-40-40-1 sinusoid network.
@@ -128,7 +130,7 @@ struct Record {
     seconds: f64,
 }
 
-fn record<N: Precision>(t: &Trained<N, P>) -> Record {
+fn record<Theta>(t: &Run<Theta>) -> Record {
     Record {
         curve: t.curve.clone(),
         iterations: t.iterations,
@@ -191,18 +193,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     let tasks = heldout(args.heldout_tasks);
 
-    // 1. CML, the main job.
-    let (bytes, cml_record) = match args.meta_scalar {
-        MetaScalar::F32 => train_cml::<f32>(args)?,
-        MetaScalar::Q16_16 => train_cml::<Q16_16>(args)?,
+    // 1. CML, the main job: the complex synapse, or the dual system with `--model dual`.
+    let (main_rows, cml_record) = match args.model {
+        ModelKind::Synapse => synapse_rows(args, &tasks)?,
+        ModelKind::Dual => dual_rows(args, &tasks)?,
     };
-    if let Some(path) = &args.export {
-        std::fs::write(path, &bytes).map_err(|e| format!("cannot write {path:?}: {e}"))?;
-        println!("exported θ ({} bytes) to {}", bytes.len(), path.display());
-    }
-    // The state as a board reads it, and the same state in f32.
-    let (cml_q, theta_q) = store::decode::<Q16_16, _, P>(&model(), &bytes)?;
-    let (cml_f, theta_f) = store::decode::<f32, _, P>(&model(), &bytes)?;
 
     // 2. Baselines, trained by the same driver on the same task stream (f32 host, implicit and
     //    MAML with f64 reference curvature).
@@ -263,36 +258,6 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("evaluating on {} held-out tasks …", tasks.len());
     let t = args.threads.max(2);
     let full = cml_config().free_steps;
-    let cml_row = row(
-        "cml",
-        format!("CML, {} (exported θ)", Q16_16::name()),
-        &cml_q,
-        &theta_q,
-        &tasks,
-        full,
-        t,
-        Some(&cml_record),
-    );
-    let cml_short = row(
-        "cml_10_steps",
-        format!("CML, {}, 10 steps", Q16_16::name()),
-        &cml_q,
-        &theta_q,
-        &tasks,
-        SHORT_STEPS,
-        t,
-        Some(&cml_record),
-    );
-    let cml_f32 = row(
-        "cml_f32",
-        "CML, f32 (same θ)".into(),
-        &cml_f,
-        &theta_f,
-        &tasks,
-        full,
-        t,
-        Some(&cml_record),
-    );
     let rows = vec![
         row(
             "no_meta",
@@ -344,15 +309,25 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             t,
             Some(&record(&maml)),
         ),
-        cml_row,
-        cml_short,
-        cml_f32,
-    ];
+    ]
+    .into_iter()
+    .chain(main_rows)
+    .collect::<Vec<_>>();
     report::table(&rows, tasks.len());
-    let cml_k10 = rows[5].k10.mean;
-    let f32_k10 = rows[7].k10.mean;
+    let main_key = match args.model {
+        ModelKind::Synapse => "cml",
+        ModelKind::Dual => "dual",
+    };
+    let main_row = |key: &str| rows.iter().find(|r| r.key == key).expect("the main rows");
+    let main_f32 = main_row(if main_key == "cml" {
+        "cml_f32"
+    } else {
+        "dual_f32"
+    });
+    let cml_k10 = main_row(main_key).k10.mean;
+    let f32_k10 = main_f32.k10.mean;
     println!(
-        "CML after {} meta-iterations ({:.1} ms each, {} dropped tasks, {} refused steps, {} restores); fixed point vs f32 at K = 10: {:+.2}%",
+        "{main_key} after {} meta-iterations ({:.1} ms each, {} dropped tasks, {} refused steps, {} restores); fixed point vs f32 at K = 10: {:+.2}%",
         cml_record.iterations,
         1e3 * cml_record.training_seconds / cml_record.iterations.max(1) as f64,
         cml_record.dropped,
@@ -361,26 +336,17 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         100.0 * (cml_k10 / f32_k10 - 1.0)
     );
 
-    if let Some(path) = &args.plot {
-        let svg = plot::svg(
-            &figure_panels(&cml_q, &theta_q, &tasks),
-            &cml_record.curve,
-            "CML meta-validation MSE (K = 10, 100 steps)",
-        );
-        std::fs::write(path, svg).map_err(|e| format!("cannot write {path:?}: {e}"))?;
-        println!("wrote {}", path.display());
-    }
-
     let mut header = Map::new();
     header.insert("task".into(), json!("sinusoid"));
     header.insert("scalar".into(), json!(Q16_16::name()));
     header.insert("meta_scalar".into(), json!(args.meta_scalar.name()));
+    header.insert("model".into(), json!(main_key));
     header.insert("tasks_evaluated".into(), json!(tasks.len()));
     header.insert("heldout_seed".into(), json!(sinusoid::HELDOUT_SEED));
     header.insert("seed".into(), json!(args.seed));
     let mut extra = Map::new();
     extra.insert("cml_f32_k10".into(), json!(f32_k10));
-    extra.insert("cml_f32_k5".into(), json!(rows[7].k5.mean));
+    extra.insert("cml_f32_k5".into(), json!(main_f32.k5.mean));
     extra.insert("meta_iterations".into(), json!(cml_record.iterations));
     extra.insert(
         "ms_per_meta_iteration".into(),
@@ -401,6 +367,123 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     extra.insert("seconds".into(), json!(started.elapsed().as_secs_f64()));
     println!("{}", report::json_line(&rows, header, extra));
     Ok(())
+}
+
+/// The complex synapse: meta-train, export, read back in the device format and in f32, and
+/// evaluate the three CML rows; also the figure when asked.
+fn synapse_rows(
+    args: &Args,
+    tasks: &[Heldout],
+) -> Result<(Vec<Row>, Record), Box<dyn std::error::Error>> {
+    let (bytes, cml_record) = match args.meta_scalar {
+        MetaScalar::F32 => train_cml::<f32>(args)?,
+        MetaScalar::Q16_16 => train_cml::<Q16_16>(args)?,
+    };
+    if let Some(path) = &args.export {
+        std::fs::write(path, &bytes).map_err(|e| format!("cannot write {path:?}: {e}"))?;
+        println!("exported θ ({} bytes) to {}", bytes.len(), path.display());
+    }
+    // The state as a board reads it, and the same state in f32.
+    let (cml_q, theta_q) = store::decode::<Q16_16, _, P>(&model(), &bytes)?;
+    let (cml_f, theta_f) = store::decode::<f32, _, P>(&model(), &bytes)?;
+    let t = args.threads.max(2);
+    let full = cml_config().free_steps;
+    let rows = vec![
+        row(
+            "cml",
+            format!("CML, {} (exported θ)", Q16_16::name()),
+            &cml_q,
+            &theta_q,
+            tasks,
+            full,
+            t,
+            Some(&cml_record),
+        ),
+        row(
+            "cml_10_steps",
+            format!("CML, {}, 10 steps", Q16_16::name()),
+            &cml_q,
+            &theta_q,
+            tasks,
+            SHORT_STEPS,
+            t,
+            Some(&cml_record),
+        ),
+        row(
+            "cml_f32",
+            "CML, f32 (same θ)".into(),
+            &cml_f,
+            &theta_f,
+            tasks,
+            full,
+            t,
+            Some(&cml_record),
+        ),
+    ];
+    if let Some(path) = &args.plot {
+        let svg = plot::svg(
+            &figure_panels(&cml_q, &theta_q, tasks),
+            &cml_record.curve,
+            "CML meta-validation MSE (K = 10, 100 steps)",
+        );
+        std::fs::write(path, svg).map_err(|e| format!("cannot write {path:?}: {e}"))?;
+        println!("wrote {}", path.display());
+    }
+
+    Ok((rows, cml_record))
+}
+
+/// The dual system: meta-train in f32, then adapt in the device format and in f32.
+fn dual_rows(
+    args: &Args,
+    tasks: &[Heldout],
+) -> Result<(Vec<Row>, Record), Box<dyn std::error::Error>> {
+    if args.meta_scalar != MetaScalar::F32 || args.plot.is_some() || args.export.is_some() {
+        return Err("--model dual meta-trains in f32 and has no --plot or --export yet".into());
+    }
+    let (theta_f, record) = dual::train(args)?;
+    let theta_q = dual::convert::<Q16_16>(&theta_f)?;
+    let (cml_q, cml_f) = (
+        dual::rule::<Q16_16>(&args.dual)?,
+        dual::rule::<f32>(&args.dual)?,
+    );
+    let t = args.threads.max(2);
+    let full = args.dual.free_steps;
+    Ok((
+        vec![
+            dual::row(
+                "dual",
+                format!("CML dual system, {}", Q16_16::name()),
+                &cml_q,
+                &theta_q,
+                tasks,
+                full,
+                t,
+                &record,
+            ),
+            dual::row(
+                "dual_10_steps",
+                format!("CML dual system, {}, 10 steps", Q16_16::name()),
+                &cml_q,
+                &theta_q,
+                tasks,
+                SHORT_STEPS,
+                t,
+                &record,
+            ),
+            dual::row(
+                "dual_f32",
+                "CML dual system, f32 (same θ)".into(),
+                &cml_f,
+                &theta_f,
+                tasks,
+                full,
+                t,
+                &record,
+            ),
+        ],
+        record,
+    ))
 }
 
 /// Three held-out tasks of small, middling and large amplitude, adapted to K = 10 shots in

@@ -51,7 +51,8 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn of(mses: &[Option<f64>]) -> Self {
+    /// Mean, median, interval and divergences of per-task MSEs (`None`: diverged).
+    pub fn of(mses: &[Option<f64>]) -> Self {
         let mut ok: Vec<f64> = mses.iter().flatten().copied().collect();
         ok.sort_by(f64::total_cmp);
         let n = ok.len();
@@ -109,6 +110,19 @@ pub fn adapt<N: Precision>(
     Some(())
 }
 
+/// Query MSE of predictions against a task's stored targets; `None` when not finite.
+pub fn query_mse(task: &HeldoutTask, predict: impl FnOnce(&[f64]) -> Vec<f64>) -> Option<f64> {
+    let xs: Vec<f64> = task.query().iter().map(|s| s.x[0]).collect();
+    let predictions = predict(&xs);
+    let mse = predictions
+        .iter()
+        .zip(task.query())
+        .map(|(p, s)| (p - s.y).powi(2))
+        .sum::<f64>()
+        / xs.len() as f64;
+    mse.is_finite().then_some(mse)
+}
+
 /// Query MSE after adaptation, `None` if it diverged.
 fn task_mse<N: Precision>(
     cml: &Cml<N, SinusoidMlp, P>,
@@ -120,15 +134,37 @@ fn task_mse<N: Precision>(
     grad: &mut [N::Param; P],
 ) -> Option<f64> {
     adapt(cml, theta, task, k, steps, phi, grad)?;
-    let xs: Vec<f64> = task.query().iter().map(|s| s.x[0]).collect();
-    let predictions = predict::<N>(phi, &xs);
-    let mse = predictions
-        .iter()
-        .zip(task.query())
-        .map(|(p, s)| (p - s.y).powi(2))
-        .sum::<f64>()
-        / xs.len() as f64;
-    mse.is_finite().then_some(mse)
+    query_mse(task, |xs| predict::<N>(phi, xs))
+}
+
+/// Per-task results of `judge` over `tasks`, spread over `threads` threads, each with its
+/// own `scratch()`.
+pub fn per_task<Scratch>(
+    tasks: &[Heldout],
+    threads: usize,
+    scratch: impl Fn() -> Scratch + Sync,
+    judge: impl Fn(&mut Scratch, &HeldoutTask) -> Option<f64> + Sync,
+) -> Vec<Option<f64>> {
+    let per_thread = tasks.len().div_ceil(threads.max(1)).max(1);
+    let (scratch, judge) = (&scratch, &judge);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = tasks
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut buffers = scratch();
+                    chunk
+                        .iter()
+                        .map(|h| judge(&mut buffers, &h.task))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("evaluation thread"))
+            .collect()
+    })
 }
 
 /// Per-task MSEs over `tasks`, spread over `threads` threads.
@@ -140,25 +176,14 @@ pub fn mses<N: Precision>(
     steps: u32,
     threads: usize,
 ) -> Vec<Option<f64>> {
-    let per_thread = tasks.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = tasks
-            .chunks(per_thread)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    let mut phi = Box::new([<N::Param as Scalar>::ZERO; P]);
-                    let mut grad = Box::new([<N::Param as Scalar>::ZERO; P]);
-                    chunk
-                        .iter()
-                        .map(|h| task_mse(cml, theta, &h.task, k, steps, &mut phi, &mut grad))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("evaluation thread"))
-            .collect()
+    let scratch = || {
+        (
+            Box::new([<N::Param as Scalar>::ZERO; P]),
+            Box::new([<N::Param as Scalar>::ZERO; P]),
+        )
+    };
+    per_task(tasks, threads, scratch, |(phi, grad), task| {
+        task_mse(cml, theta, task, k, steps, phi, grad)
     })
 }
 
