@@ -151,6 +151,11 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
                 learners.push(learner);
                 trainings.push(record);
             }
+            Method::Dual => {
+                let (learner, record) = learners::dual(o, &family)?;
+                learners.push(learner);
+                trainings.push(record);
+            }
             Method::NoMeta => learners.push(learners::no_meta(o)?),
             Method::Ncm => learners.push(Learner::Ncm),
             Method::Transfer => {

@@ -6,12 +6,12 @@ use crate::args::{Budget, Method, Options};
 use crate::baselines::{self, plain_rule, NO_LAMBDA};
 use crate::evaluation::{accuracies, par_map, Sets};
 use crate::family::Family;
-use crate::net::{model, Rule, P, Q, S};
+use crate::net::{dual_model, model, DigitTask, DualRule, DualTheta, Rule, P, Q, S};
 use crate::report::Training;
 use crate::transfer::{self, Transfer};
 use serde_json::{json, Value};
 use tinycml::digits::PIXELS;
-use tinycml::train::{self, Outer, Settings, TaskSource, Trained};
+use tinycml::train::{self, Outer, Settings, TaskSource};
 use tinycml::*;
 
 /// Tasks per meta-iteration of Reptile and MAML (their settings were tuned with it).
@@ -55,6 +55,13 @@ pub enum Learner {
         rule: Rule<f32>,
         theta: Box<ComplexSynapse<f32, P>>,
     },
+    /// The dual system's θ, adapted in q16.16 (the device) and in f32.
+    Dual {
+        q: DualRule<Q16_16>,
+        theta_q: Box<DualTheta<Q16_16>>,
+        f: DualRule<f32>,
+        theta_f: Box<DualTheta<f32>>,
+    },
     /// Nearest class mean in pixel space.
     Ncm,
     /// A pre-trained body with a new head per task, and fine-tuned.
@@ -91,6 +98,17 @@ impl Learner {
             Learner::Plain {
                 key, name, rule, ..
             } => vec![row(key, name, steps_at(rule.config()))],
+            Learner::Dual { f, .. } => {
+                let adapt = format!(
+                    "{}, gains, shifts and read-out only (μ {})",
+                    steps_at(f.config()),
+                    hyper.dual_mu
+                );
+                vec![
+                    row("dual_q16_16", "CML dual system, q16.16", adapt.clone()),
+                    row("dual_f32", "CML dual system, f32 (same θ)", adapt),
+                ]
+            }
             Learner::Ncm => vec![row(
                 "nearest_class_mean",
                 "nearest class mean, pixels",
@@ -143,6 +161,15 @@ impl Learner {
             Learner::Plain { rule, theta, .. } => {
                 vec![accuracies(rule, theta, &sets.f, None, threads)]
             }
+            Learner::Dual {
+                q,
+                theta_q,
+                f,
+                theta_f,
+            } => vec![
+                dual_accuracies(q, theta_q, &sets.q, threads),
+                dual_accuracies(f, theta_f, &sets.f, threads),
+            ],
             Learner::Ncm => vec![(par_map(&sets.d, threads, baselines::nearest_class_mean), 0)],
             Learner::Transfer(t) => {
                 let outcomes = transfer::evaluate(t, &sets.f, threads);
@@ -154,6 +181,67 @@ impl Learner {
             }
         }
     }
+}
+
+/// Per task: the query accuracy after adapting the dual system's fast state, and how many
+/// tasks diverged (see [`train::evaluate_dual`]).
+fn dual_accuracies<N: Precision>(
+    rule: &DualRule<N>,
+    theta: &DualTheta<N>,
+    tasks: &[DigitTask<N::Act>],
+    threads: usize,
+) -> (Vec<f64>, usize) {
+    let evaluation = train::evaluate_dual(rule, theta, tasks, None, threads);
+    (evaluation.accuracies, evaluation.diverged)
+}
+
+/// The dual system's rule in format `N`, from the options.
+fn dual_rule<N: Precision>(o: &Options) -> Result<DualRule<N>, Error> {
+    let h = &o.hyper;
+    let config = Config {
+        free_steps: h.dual_steps,
+        free_lr: h.dual_lr,
+        nudged_steps: h.dual_steps.div_ceil(2),
+        nudged_lr: h.dual_lr / (1.0 + h.dual_beta),
+        beta: h.dual_beta,
+        ..Config::default()
+    };
+    DualRule::with_loss(dual_model(), SoftmaxCrossEntropy, config, Some(h.dual_mu))
+}
+
+/// Meta-trains the dual system through the driver (CML's meta-batch, Adam on the body and
+/// the initial fast state), then reads its θ in q16.16 and f32.
+pub fn dual(
+    o: &Options,
+    family: &Family,
+) -> Result<(Learner, Training), Box<dyn std::error::Error>> {
+    let f = dual_rule::<f32>(o)?;
+    let settings = Settings {
+        meta_batch: cml_meta_batch(o),
+        outer: Outer::Adam {
+            lr: o.hyper.dual_outer_lr,
+            log_lambda: false,
+        },
+        ..settings(o, Method::Dual)
+    };
+    let theta = train::initial_dual(&dual_model(), &mut SplitMix64::new(o.seed))?;
+    let trained = train::train_dual(&f, family, theta, &settings)?;
+    let training = record(Method::Dual, &trained, hyper_json(o, Method::Dual));
+    let theta_f = trained.theta;
+    let to_q = |v: &f32| I8F24::from_num(*v);
+    let theta_q = DualTheta::<Q16_16>::new(
+        core::array::from_fn(|i| to_q(&theta_f.body()[i])),
+        core::array::from_fn(|i| to_q(&theta_f.init()[i])),
+    )?;
+    Ok((
+        Learner::Dual {
+            q: dual_rule(o)?,
+            theta_q: Box::new(theta_q),
+            f,
+            theta_f: Box::new(theta_f),
+        },
+        training,
+    ))
 }
 
 /// The rule CML meta-trains and adapts with, from the options.
@@ -204,7 +292,7 @@ pub fn validation_tasks(o: &Options) -> usize {
     }
 }
 
-fn record<N: Precision>(method: Method, t: &Trained<N, P>, settings: Value) -> Training {
+fn record<Theta>(method: Method, t: &train::Run<Theta>, settings: Value) -> Training {
     Training {
         method: method.name(),
         iterations: t.iterations,

@@ -19,3 +19,17 @@ pub type QAct = <Q16_16 as Precision>::Act;
 pub fn model() -> Net {
     Net::new(Activation::Relu)
 }
+
+/// The same classifier as a dual system: the body 64-32-32 (tanh, as the authors used),
+/// modulated by per-unit gains and shifts, and a fast 32-5 read-out.
+pub type DualNet = tinycml::dual::DualSystem<PIXELS, Layer<32, Layer<32, Layer<HELDOUT_WAYS>>>>;
+/// Body values (3,136) and fast values (293).
+pub const BODY: usize = DualNet::BODY;
+pub const FAST: usize = DualNet::FAST;
+pub type DualRule<N> = tinycml::dual::DualCml<N, DualNet, BODY, FAST, SoftmaxCrossEntropy>;
+pub type DualTheta<N> = tinycml::dual::DualState<N, BODY, FAST>;
+
+/// The dual system with tanh hidden layers and a linear read-out.
+pub fn dual_model() -> DualNet {
+    DualNet::new(Activation::Tanh)
+}

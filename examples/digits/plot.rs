@@ -130,7 +130,7 @@ fn lines(learners: &[Learner], rows: &[Row], sets: &[Sets; 2], threads: usize) -
                     .map(|s| curve(rule, theta, &s.f, threads)),
                 dashed: false,
             }),
-            Learner::Ncm | Learner::Transfer(_) => {}
+            Learner::Ncm | Learner::Transfer(_) | Learner::Dual { .. } => {}
         }
     }
     // Methods without a step count: their held-out mean (all tasks evaluated) as a level.
@@ -248,6 +248,7 @@ fn predictions(learners: &[Learner], task: &DigitTask<f32>) -> Option<(String, V
             name, rule, theta, ..
         } => Some((name.to_string(), adapted(rule, theta, task)?)),
         Learner::Transfer(t) => Some(("transfer, new head".to_string(), t.head_labels(task)?)),
+        Learner::Dual { .. } => None,
         Learner::Ncm => Some((
             "nearest class mean".to_string(),
             baselines::nearest_class_mean_labels(&task.convert().ok()?),
