@@ -55,6 +55,13 @@ pub enum Error {
         /// The version the export declares.
         found: u16,
     },
+    /// A stored meta-state is intact but holds another model than the decoder reads (a dual
+    /// system given to [`crate::store::decode`], or a complex synapse to
+    /// [`crate::store::decode_dual`]).
+    WrongModelKind {
+        /// The model the export holds.
+        stored: crate::store::ModelKind,
+    },
     /// An output buffer is too small.
     BufferTooSmall {
         /// Bytes needed.
@@ -94,9 +101,20 @@ impl fmt::Display for Error {
             ),
             Error::UnsupportedVersion { found } => write!(
                 f,
-                "the stored meta-state is format version {found}, this library reads version {}; re-export it with this library",
-                crate::store::VERSION
+                "the stored meta-state is format version {found}, this library reads versions {} to {}; re-export it with this library",
+                crate::store::VERSION_2,
+                crate::store::VERSION_4
             ),
+            Error::WrongModelKind { stored } => match stored {
+                crate::store::ModelKind::DualSystem => write!(
+                    f,
+                    "the stored meta-state is a dual system's; read it with store::decode_dual"
+                ),
+                crate::store::ModelKind::ComplexSynapse => write!(
+                    f,
+                    "the stored meta-state is a complex synapse's; read it with store::decode"
+                ),
+            },
             Error::BufferTooSmall { needed } => {
                 write!(f, "the output buffer is too small; {needed} bytes are needed")
             }

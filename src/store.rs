@@ -1,38 +1,56 @@
 //! The export format: a meta-learned θ and the settings needed to use it, in one checksummed,
 //! versioned byte string that the `no_std` library reads (a board embeds it in flash).
 //!
-//! Layout, version 3, all integers and floats little-endian:
+//! Two models are stored: the complex synapse (θ = ω, λ; [`encode`], [`decode`],
+//! [`decode_with_loss`]) and the dual system (θ = body, initial fast state, and μ;
+//! [`encode_dual`], [`decode_dual`]). [`model_kind`] says which one an export holds. Each
+//! decoder refuses the other model's export with [`Error::WrongModelKind`].
+//!
+//! Layout, all integers and floats little-endian. [`encode`] writes version 3 and
+//! [`encode_dual`] version 4; version 4 is version 3 with the model kind, the fast-state
+//! length and μ added (the fields in **bold**), so a complex synapse's export is the same
+//! bytes as before version 4 existed and its checksum, fingerprint and file hash do not move:
 //!
 //! | offset | type | field |
 //! |---|---|---|
 //! | 0 | `[u8; 4]` | magic `b"TCML"` |
-//! | 4 | `u16` | format version (3) |
-//! | 6 | `u16` | header length in bytes (128) |
-//! | 8 | `u32` | parameter count `P` |
+//! | 4 | `u16` | format version (3 or 4) |
+//! | 6 | `u16` | header length in bytes (128 in version 3, 136 in version 4) |
+//! | 8 | `u32` | value count: `P` (complex synapse) or `BODY` (dual system) |
 //! | 12 | `u16` | inputs |
 //! | 14 | `u8` | layers `L` (1 to 8) |
-//! | 15 | `u8` | reserved (0) |
+//! | 15 | `u8` | **model kind** (0 complex synapse, 1 dual system); reserved (0) in version 3 |
 //! | 16 | `u32`, `u32` | free steps, nudged steps |
 //! | 24 | `[f64; 5]` | free lr, nudged lr, β, λ_min, λ_max |
 //! | 64 | `u8`, `u8` | estimator (0 standard, 1 symmetric), learned (0 both, 1 ω, 2 λ) |
-//! | 66 | `[u8; 6]` | reserved (0) |
+//! | 66 | `u8` | **μ given** (0 none, 1 μ at offset 128); reserved (0) in version 3 |
+//! | 67 | `u8` | reserved (0) |
+//! | 68 | `u32` | **fast-state length `FAST`** (0 for a complex synapse); reserved (0) in version 3 |
 //! | 72 | `[u8; 24]` | the loss's name (ASCII, zero-padded), e.g. `squared_error` |
 //! | 96 | `[u16, u8, u8; 8]` | per layer: outputs, activation (0 ReLU, 1 tanh, 2 identity), reserved; unused layers 0 |
-//! | 128 | `[f64; P]` | ω |
-//! | 128 + 8P | `[f64; P]` | λ |
-//! | 128 + 16P | `u32` | CRC-32 (ISO-HDLC, as zip and PNG) of every byte before it |
+//! | 128 | `f64` | **μ** (0 when none); version 4 only |
+//! | `H` | `[f64; P]`, `[f64; P]` | complex synapse: ω, then λ |
+//! | `H` | `[f64; BODY]`, `[f64; FAST]` | dual system: the body `{W_l, c_l}`, then the initial fast state `{g_l, s_l, W_o, b_o}` |
+//! | end − 4 | `u32` | CRC-32 (ISO-HDLC, as zip and PNG) of every byte before it |
 //!
-//! ω and λ are in the model's flat parameter order, each layer's weights column-major (see
-//! [`crate::nn::network`]). Version 2 (80-byte header; a linear model or a two-hidden-layer
-//! MLP with one output, squared error) is still read; version 1 stored the weights row-major,
-//! and [`decode`] refuses it with [`Error::UnsupportedVersion`] rather than read a scrambled
-//! network.
+//! `H` is the header length. ω and λ are in the model's flat parameter order, each layer's
+//! weights column-major (see [`crate::nn::network`]); the body and fast state are in the
+//! layouts of [`crate::dual::system`]. A dual system's layer table is that of the equivalent
+//! [`crate::Network`] (its last layer is the read-out); its `λ_min`, `λ_max` and `learned`
+//! fields hold the [`Config`] as given, though the dual system does not use them.
+//! [`decode`] also reads a version-4 export of a complex synapse (kind 0), though this
+//! library writes those as version 3.
+//!
+//! Version 2 (80-byte header; a linear model or a two-hidden-layer MLP with one output,
+//! squared error) is still read; version 1 stored the weights row-major, and [`decode`]
+//! refuses it with [`Error::UnsupportedVersion`] rather than read a scrambled network.
 //!
 //! Values are stored as `f64`, which holds `f32` and every `i32`-backed fixed format exactly,
 //! so one file serves a learner in any [`Precision`]: the reader converts and refuses values
 //! its format cannot hold.
 
 use crate::cml::{Cml, Config, Estimator, Learn};
+use crate::dual::{DualCml, DualModel, DualState};
 use crate::loss::{LossName, SquaredError};
 use crate::nn::{Activation, LayerShape, Model, Shape, MAX_LAYERS};
 use crate::num::{Precision, Scalar};
@@ -41,18 +59,54 @@ use crate::Error;
 
 /// First four bytes of every export.
 pub const MAGIC: [u8; 4] = *b"TCML";
-/// The format version this library writes (it also reads [`VERSION_2`]).
+/// The format version [`encode`] writes for a complex synapse (the decoders also read
+/// [`VERSION_2`] and [`VERSION_4`]).
 pub const VERSION: u16 = 3;
-/// Bytes before the values.
+/// Bytes before the values in version 3.
 pub const HEADER_LEN: usize = 128;
+/// The version [`encode_dual`] writes: version 3 plus the model kind, the fast-state length
+/// and μ.
+pub const VERSION_4: u16 = 4;
+/// Bytes before the values in version 4.
+pub const HEADER_LEN_4: usize = 136;
 /// The previous version, still read: a linear model or an `IN-H1-H2-1` MLP, squared error.
 pub const VERSION_2: u16 = 2;
 const HEADER_LEN_2: usize = 80;
 const LOSS_NAME_LEN: usize = 24;
+/// Offsets of the version-4 fields.
+const KIND_AT: usize = 15;
+const MU_GIVEN_AT: usize = 66;
+const FAST_AT: usize = 68;
+const MU_AT: usize = 128;
 
-/// Size of the export of a model with `params` parameters.
+/// Which model an export holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ModelKind {
+    /// A [`crate::Network`] with θ = (ω, λ): [`decode`], [`decode_with_loss`].
+    ComplexSynapse,
+    /// A [`crate::dual::DualSystem`] with θ = (body, initial fast state): [`decode_dual`].
+    DualSystem,
+}
+
+impl ModelKind {
+    fn code(self) -> u8 {
+        match self {
+            ModelKind::ComplexSynapse => 0,
+            ModelKind::DualSystem => 1,
+        }
+    }
+}
+
+/// Size of the export of a complex synapse with `params` parameters (version 3).
 pub const fn encoded_len(params: usize) -> usize {
     HEADER_LEN + 16 * params + 4
+}
+
+/// Size of the export of a dual system with a body of `body` values and a fast state of
+/// `fast` values (version 4).
+pub const fn encoded_dual_len(body: usize, fast: usize) -> usize {
+    HEADER_LEN_4 + 8 * (body + fast) + 4
 }
 
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
@@ -94,6 +148,13 @@ impl Writer<'_> {
         self.out[self.at..self.at + bytes.len()].copy_from_slice(bytes);
         self.at += bytes.len();
     }
+
+    /// Appends the CRC of everything written so far; returns the total length.
+    fn finish(mut self) -> usize {
+        let checksum = CRC.checksum(&self.out[..self.at]);
+        self.put(&checksum.to_le_bytes());
+        self.at
+    }
 }
 
 /// A little-endian reader; every read is bounds-checked and fails as [`Error::CorruptState`].
@@ -127,29 +188,37 @@ impl Reader<'_> {
     }
 }
 
-/// Writes θ and the rule's configuration into `out`; returns the bytes written
-/// ([`encoded_len`]`(P)`), or [`Error::BufferTooSmall`].
-pub fn encode<N: Precision, M: Model<N>, L: LossName, const P: usize>(
-    cml: &Cml<N, M, P, L>,
-    theta: &ComplexSynapse<N, P>,
-    out: &mut [u8],
-) -> Result<usize, Error> {
-    let needed = encoded_len(P);
-    if out.len() < needed {
-        return Err(Error::BufferTooSmall { needed });
-    }
-    let config = cml.config();
-    let shape = cml.model().shape();
+/// What the header holds beyond the shape and settings, in the fields version 3 reserved.
+struct Extra {
+    version: u16,
+    header_len: usize,
+    kind: ModelKind,
+    count: usize,
+    fast: usize,
+    mu: Option<f64>,
+}
+
+/// Writes the header (version 3 when `extra.version` is 3: the version-4 fields stay 0).
+fn write_header(
+    w: &mut Writer<'_>,
+    extra: &Extra,
+    shape: &Shape,
+    config: &Config,
+    loss_name: &str,
+) -> Result<(), Error> {
     if !shape.is_complete() {
         return Err(Error::InvalidConfig("an export holds at most 8 layers"));
     }
-    let mut w = Writer { out, at: 0 };
+    let count = u32::try_from(extra.count)
+        .map_err(|_| Error::InvalidConfig("an export holds at most 2³² − 1 values"))?;
+    let fast = u32::try_from(extra.fast)
+        .map_err(|_| Error::InvalidConfig("an export holds at most 2³² − 1 values"))?;
     w.put(&MAGIC);
-    w.put(&VERSION.to_le_bytes());
-    w.put(&(HEADER_LEN as u16).to_le_bytes());
-    w.put(&(P as u32).to_le_bytes());
+    w.put(&extra.version.to_le_bytes());
+    w.put(&(extra.header_len as u16).to_le_bytes());
+    w.put(&count.to_le_bytes());
     w.put(&shape.inputs.to_le_bytes());
-    w.put(&[shape.layers().len() as u8, 0]);
+    w.put(&[shape.layers().len() as u8, extra.kind.code()]);
     w.put(&config.free_steps.to_le_bytes());
     w.put(&config.nudged_steps.to_le_bytes());
     for value in [
@@ -170,8 +239,9 @@ pub fn encode<N: Precision, M: Model<N>, L: LossName, const P: usize>(
         Learn::Omega => 1,
         Learn::Lambda => 2,
     };
-    w.put(&[estimator, learn, 0, 0, 0, 0, 0, 0]);
-    w.put(&loss_field(cml.loss().name()));
+    w.put(&[estimator, learn, u8::from(extra.mu.is_some()), 0]);
+    w.put(&fast.to_le_bytes());
+    w.put(&loss_field(loss_name));
     for slot in 0..MAX_LAYERS {
         let layer = shape.layers().get(slot).map_or([0; 4], |layer| {
             let [lo, hi] = layer.outputs.to_le_bytes();
@@ -179,16 +249,185 @@ pub fn encode<N: Precision, M: Model<N>, L: LossName, const P: usize>(
         });
         w.put(&layer);
     }
+    if extra.version == VERSION_4 {
+        w.put(&extra.mu.unwrap_or(0.0).to_le_bytes());
+    }
+    Ok(())
+}
+
+/// Writes a complex synapse's θ and the rule's configuration into `out` (format version 3);
+/// returns the bytes written ([`encoded_len`]`(P)`), or [`Error::BufferTooSmall`].
+pub fn encode<N: Precision, M: Model<N>, L: LossName, const P: usize>(
+    cml: &Cml<N, M, P, L>,
+    theta: &ComplexSynapse<N, P>,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let needed = encoded_len(P);
+    if out.len() < needed {
+        return Err(Error::BufferTooSmall { needed });
+    }
+    let extra = Extra {
+        version: VERSION,
+        header_len: HEADER_LEN,
+        kind: ModelKind::ComplexSynapse,
+        count: P,
+        fast: 0,
+        mu: None,
+    };
+    let mut w = Writer { out, at: 0 };
+    let shape = cml.model().shape();
+    write_header(&mut w, &extra, &shape, cml.config(), cml.loss().name())?;
     for value in theta.omega().iter().chain(theta.lambda()) {
         w.put(&value.to_f64().to_le_bytes());
     }
-    let checksum = CRC.checksum(&w.out[..w.at]);
-    w.put(&checksum.to_le_bytes());
-    Ok(w.at)
+    Ok(w.finish())
+}
+
+/// Writes a dual system's θ (body and initial fast state), μ and the rule's configuration
+/// into `out` (format version 4); returns the bytes written
+/// ([`encoded_dual_len`]`(BODY, FAST)`), or [`Error::BufferTooSmall`].
+pub fn encode_dual<N, S, L, const BODY: usize, const FAST: usize>(
+    cml: &DualCml<N, S, BODY, FAST, L>,
+    theta: &DualState<N, BODY, FAST>,
+    out: &mut [u8],
+) -> Result<usize, Error>
+where
+    N: Precision,
+    S: DualModel<N>,
+    L: LossName,
+{
+    let needed = encoded_dual_len(BODY, FAST);
+    if out.len() < needed {
+        return Err(Error::BufferTooSmall { needed });
+    }
+    let extra = Extra {
+        version: VERSION_4,
+        header_len: HEADER_LEN_4,
+        kind: ModelKind::DualSystem,
+        count: BODY,
+        fast: FAST,
+        mu: cml.mu().map(Scalar::to_f64),
+    };
+    let mut w = Writer { out, at: 0 };
+    let shape = cml.system().shape();
+    write_header(&mut w, &extra, &shape, cml.config(), cml.loss().name())?;
+    for value in theta.body().iter().chain(theta.init()) {
+        w.put(&value.to_f64().to_le_bytes());
+    }
+    Ok(w.finish())
+}
+
+/// An intact export: magic, version, length and checksum checked; `header` is its header
+/// and values, without the checksum.
+struct Frame<'a> {
+    extra: Extra,
+    header: &'a [u8],
+}
+
+impl<'a> Frame<'a> {
+    /// Checks magic, version, length (from the value counts the header declares) and CRC.
+    fn check(bytes: &'a [u8]) -> Result<Self, Error> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take::<4>()? != MAGIC {
+            return Err(Error::CorruptState);
+        }
+        let version = r.u16()?;
+        let header_len = match version {
+            VERSION_4 => HEADER_LEN_4,
+            VERSION => HEADER_LEN,
+            VERSION_2 => HEADER_LEN_2,
+            found => return Err(Error::UnsupportedVersion { found }),
+        };
+        if r.u16()? as usize != header_len {
+            return Err(Error::CorruptState);
+        }
+        let count = r.u32()? as usize;
+        let (kind, fast, mu_given) = if version == VERSION_4 {
+            let kind = match (Reader { bytes, at: KIND_AT }).u8()? {
+                0 => ModelKind::ComplexSynapse,
+                1 => ModelKind::DualSystem,
+                _ => return Err(Error::CorruptState),
+            };
+            let mu_given = (Reader {
+                bytes,
+                at: MU_GIVEN_AT,
+            })
+            .u8()?;
+            let fast = (Reader { bytes, at: FAST_AT }).u32()? as usize;
+            (kind, fast, mu_given)
+        } else {
+            (ModelKind::ComplexSynapse, 0, 0)
+        };
+        let values = match kind {
+            ModelKind::ComplexSynapse if fast == 0 && mu_given == 0 => count.checked_mul(2),
+            ModelKind::DualSystem if mu_given <= 1 => count.checked_add(fast),
+            _ => None,
+        };
+        let total = values
+            .and_then(|v| v.checked_mul(8))
+            .and_then(|v| v.checked_add(header_len + 4))
+            .ok_or(Error::CorruptState)?;
+        if bytes.len() != total {
+            return Err(Error::CorruptState);
+        }
+        let (header, stored_crc) = bytes.split_at(total - 4);
+        if CRC.checksum(header).to_le_bytes() != stored_crc {
+            return Err(Error::CorruptState);
+        }
+        let mu = match mu_given {
+            1 => Some((Reader { bytes, at: MU_AT }).f64()?),
+            _ => None,
+        };
+        Ok(Frame {
+            extra: Extra {
+                version,
+                header_len,
+                kind,
+                count,
+                fast,
+                mu,
+            },
+            header,
+        })
+    }
+
+    /// Settings, shape and loss name, whichever version; refuses another model kind.
+    fn settings(
+        &self,
+        kind: ModelKind,
+    ) -> Result<(Config, Shape, [u8; LOSS_NAME_LEN], Reader<'a>), Error> {
+        if self.extra.kind != kind {
+            return Err(Error::WrongModelKind {
+                stored: self.extra.kind,
+            });
+        }
+        let mut r = Reader {
+            bytes: self.header,
+            at: 12,
+        };
+        let (config, shape, loss_name) = match self.extra.version {
+            VERSION_2 => read_header_2(&mut r)?,
+            _ => read_header_3(&mut r)?,
+        };
+        r.at = self.extra.header_len;
+        Ok((config, shape, loss_name, r))
+    }
+}
+
+/// Which model an intact export holds (version 2 and 3 exports hold complex synapses).
+///
+/// [`Error::CorruptState`] or [`Error::UnsupportedVersion`] as the decoders, for an export
+/// they would refuse whatever its model.
+pub fn model_kind(bytes: &[u8]) -> Result<ModelKind, Error> {
+    Ok(Frame::check(bytes)?.extra.kind)
 }
 
 /// What an export decodes to: the rule with its settings, and θ.
 pub type Decoded<N, M, const P: usize, L = SquaredError> = (Cml<N, M, P, L>, ComplexSynapse<N, P>);
+
+/// What a dual system's export decodes to: the rule with its settings and μ, and θ.
+pub type DecodedDual<N, S, const BODY: usize, const FAST: usize, L = SquaredError> =
+    (DualCml<N, S, BODY, FAST, L>, DualState<N, BODY, FAST>);
 
 /// Reads an export made for `model` with the squared-error loss, in any precision `N`; see
 /// [`decode_with_loss`].
@@ -199,12 +438,14 @@ pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
     decode_with_loss(model, SquaredError, bytes)
 }
 
-/// Reads an export made for `model` and `loss`, in any precision `N`.
+/// Reads a complex synapse's export (version 2, 3, or 4 of kind 0) made for `model` and
+/// `loss`, in any precision `N`.
 ///
 /// [`Error::CorruptState`] for a wrong magic, length, checksum, model shape, loss or parameter
 /// count; [`Error::UnsupportedVersion`] for an intact export of a format version this library
-/// does not read; [`Error::OutOfRange`] when a value does not fit `N` or a λ is not positive;
-/// [`Error::InvalidConfig`] when the stored settings are not valid for `N`.
+/// does not read; [`Error::WrongModelKind`] for an intact export of a dual system (read it
+/// with [`decode_dual`]); [`Error::OutOfRange`] when a value does not fit `N` or a λ is not
+/// positive; [`Error::InvalidConfig`] when the stored settings are not valid for `N`.
 pub fn decode_with_loss<N, M, L, const P: usize>(
     model: &M,
     loss: L,
@@ -215,32 +456,9 @@ where
     M: Model<N> + Copy,
     L: LossName,
 {
-    let mut r = Reader { bytes, at: 0 };
-    if r.take::<4>()? != MAGIC {
-        return Err(Error::CorruptState);
-    }
-    let (version, header_len) = match r.u16()? {
-        VERSION => (VERSION, HEADER_LEN),
-        VERSION_2 => (VERSION_2, HEADER_LEN_2),
-        found => return Err(Error::UnsupportedVersion { found }),
-    };
-    let total = header_len + 16 * P + 4;
-    if bytes.len() != total {
-        return Err(Error::CorruptState);
-    }
-    let (body, stored_crc) = bytes.split_at(total - 4);
-    if CRC.checksum(body).to_le_bytes() != stored_crc {
-        return Err(Error::CorruptState);
-    }
-    let mut r = Reader { bytes: body, at: 6 };
-    if r.u16()? as usize != header_len || r.u32()? as usize != P {
-        return Err(Error::CorruptState);
-    }
-    let (config, shape, loss_name) = match version {
-        VERSION => read_header_3(&mut r)?,
-        _ => read_header_2(&mut r)?,
-    };
-    if shape != model.shape() || loss_name != loss_field(loss.name()) {
+    let frame = Frame::check(bytes)?;
+    let (config, shape, loss_name, mut r) = frame.settings(ModelKind::ComplexSynapse)?;
+    if frame.extra.count != P || shape != model.shape() || loss_name != loss_field(loss.name()) {
         return Err(Error::CorruptState);
     }
     let cml = Cml::with_loss(*model, loss, config)?;
@@ -250,6 +468,44 @@ where
         *slot = N::Param::from_f64(r.f64()?).ok_or(Error::OutOfRange)?;
     }
     let theta = ComplexSynapse::new(omega, lambda)?;
+    Ok((cml, theta))
+}
+
+/// Reads a dual system's export (version 4, kind 1) made for `system` and `loss`, in any
+/// precision `N`: the rule with its settings and μ, and θ (body and initial fast state).
+///
+/// [`Error::CorruptState`] for a wrong magic, length, checksum, shape, loss, body or
+/// fast-state length; [`Error::UnsupportedVersion`] for an intact export of a format version
+/// this library does not read; [`Error::WrongModelKind`] for an intact export of a complex
+/// synapse (read it with [`decode`]); [`Error::OutOfRange`] when a value does not fit `N`;
+/// [`Error::NotFinite`] for a fixed-point value at the rails of its format;
+/// [`Error::InvalidConfig`] when the stored settings or μ are not valid for `N`.
+pub fn decode_dual<N, S, const BODY: usize, const FAST: usize, L>(
+    system: &S,
+    loss: L,
+    bytes: &[u8],
+) -> Result<DecodedDual<N, S, BODY, FAST, L>, Error>
+where
+    N: Precision,
+    S: DualModel<N>,
+    L: LossName,
+{
+    let frame = Frame::check(bytes)?;
+    let (config, shape, loss_name, mut r) = frame.settings(ModelKind::DualSystem)?;
+    if frame.extra.count != BODY
+        || frame.extra.fast != FAST
+        || shape != system.shape()
+        || loss_name != loss_field(loss.name())
+    {
+        return Err(Error::CorruptState);
+    }
+    let cml = DualCml::with_loss(*system, loss, config, frame.extra.mu)?;
+    let mut body = [N::Param::ZERO; BODY];
+    let mut init = [N::Param::ZERO; FAST];
+    for slot in body.iter_mut().chain(init.iter_mut()) {
+        *slot = N::Param::from_f64(r.f64()?).ok_or(Error::OutOfRange)?;
+    }
+    let theta = DualState::new(body, init)?;
     Ok((cml, theta))
 }
 
@@ -285,7 +541,8 @@ fn read_settings(r: &mut Reader<'_>) -> Result<Config, Error> {
     })
 }
 
-/// The rest of a version-3 header, from offset 12.
+/// The rest of a version-3 or version-4 header, from offset 12 to 128 (the version-4 fields
+/// were read by [`Frame::check`]).
 fn read_header_3(r: &mut Reader<'_>) -> Result<(Config, Shape, [u8; LOSS_NAME_LEN]), Error> {
     let mut shape = Shape::new(r.u16()?);
     let depth = r.u8()? as usize;
