@@ -438,15 +438,17 @@ fn dual_rows(
     args: &Args,
     tasks: &[Heldout],
 ) -> Result<(Vec<Row>, Record), Box<dyn std::error::Error>> {
-    if args.meta_scalar != MetaScalar::F32 || args.plot.is_some() || args.export.is_some() {
-        return Err("--model dual meta-trains in f32 and has no --plot or --export yet".into());
+    if args.meta_scalar != MetaScalar::F32 || args.plot.is_some() {
+        return Err("--model dual meta-trains in f32 and has no --plot yet".into());
     }
-    let (theta_f, record) = dual::train(args)?;
-    let theta_q = dual::convert::<Q16_16>(&theta_f)?;
-    let (cml_q, cml_f) = (
-        dual::rule::<Q16_16>(&args.dual)?,
-        dual::rule::<f32>(&args.dual)?,
-    );
+    let (bytes, record) = dual::train(args)?;
+    if let Some(path) = &args.export {
+        std::fs::write(path, &bytes).map_err(|e| format!("cannot write {path:?}: {e}"))?;
+        println!("exported θ ({} bytes) to {}", bytes.len(), path.display());
+    }
+    // The state as a board reads it, and the same state in f32.
+    let (cml_q, theta_q) = dual::read::<Q16_16>(&bytes)?;
+    let (cml_f, theta_f) = dual::read::<f32>(&bytes)?;
     let t = args.threads.max(2);
     let full = args.dual.free_steps;
     Ok((

@@ -42,9 +42,9 @@ pub fn rule<N: Precision>(dual: &DualSettings) -> Result<DualCml<N, SinusoidDual
     DualCml::new(system(), config(dual), dual.mu)
 }
 
-/// Meta-trains the dual system in `f32` with the budget and meta-batch of CML; returns θ and
-/// the run's record.
-pub fn train(args: &Args) -> Result<(DualState<f32, B, F>, Record), TrainError> {
+/// Meta-trains the dual system in `f32` with the budget and meta-batch of CML; returns the
+/// export (what a device loads) and the run's record.
+pub fn train(args: &Args) -> Result<(Vec<u8>, Record), TrainError> {
     let cml = rule::<f32>(&args.dual)?;
     let settings = Settings {
         meta_batch: args.meta_batch,
@@ -61,18 +61,14 @@ pub fn train(args: &Args) -> Result<(DualState<f32, B, F>, Record), TrainError> 
     let theta = train::initial_dual(&system(), &mut SplitMix64::new(args.seed ^ 0xD0A1))?;
     let trained = train::train_dual(&cml, &FAMILY, theta, &settings)?;
     let record = crate::record(&trained);
-    Ok((trained.theta, record))
+    Ok((trained.export(&cml)?, record))
 }
 
-/// θ in another format, value by value (`f32` values are exact in `f64`).
-pub fn convert<N: Precision>(theta: &DualState<f32, B, F>) -> Result<DualState<N, B, F>, Error> {
-    let to = |v: &f32| N::Param::from_f64(*v as f64).ok_or(Error::OutOfRange);
-    let body: Vec<N::Param> = theta.body().iter().map(to).collect::<Result<_, _>>()?;
-    let init: Vec<N::Param> = theta.init().iter().map(to).collect::<Result<_, _>>()?;
-    DualState::new(
-        body.try_into().map_err(|_| Error::CorruptState)?,
-        init.try_into().map_err(|_| Error::CorruptState)?,
-    )
+/// The exported rule and θ read back in format `N`, as a board reads them.
+pub fn read<N: Precision>(
+    bytes: &[u8],
+) -> Result<(DualCml<N, SinusoidDual, B, F>, DualState<N, B, F>), Error> {
+    store::decode_dual::<N, _, B, F, _>(&system(), SquaredError, bytes)
 }
 
 /// Adapts the fast state to the first `k` support shots for `steps` steps and returns the

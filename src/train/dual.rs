@@ -3,15 +3,31 @@
 use super::driver::{self, Learner};
 use super::{evaluate_dual, Evaluation, Outer, Run, Settings, TaskSource, TrainError};
 use crate::dual::{DualCml, DualMetaGradient, DualModel, DualState, DualWorkspace};
-use crate::loss::Loss;
+use crate::loss::{Loss, LossName};
 use crate::num::{Precision, Scalar};
 use crate::optim::VectorOptimizer;
 use crate::rng::SplitMix64;
+use crate::store;
 use crate::task::Task;
 use crate::Error;
 
 /// What a dual-system run produced.
 pub type TrainedDual<N, const B: usize, const F: usize> = Run<DualState<N, B, F>>;
+
+impl<N: Precision, const B: usize, const F: usize> TrainedDual<N, B, F> {
+    /// θ and the rule's settings in [`crate::store`]'s format (version 4, what a device
+    /// loads with [`store::decode_dual`]).
+    pub fn export<S, L>(&self, cml: &DualCml<N, S, B, F, L>) -> Result<Vec<u8>, Error>
+    where
+        S: DualModel<N>,
+        L: LossName,
+    {
+        let mut bytes = vec![0u8; store::encoded_dual_len(B, F)];
+        let written = store::encode_dual(cml, &self.theta, &mut bytes)?;
+        bytes.truncate(written);
+        Ok(bytes)
+    }
+}
 
 /// θ for a dual system that has learned nothing yet: every body weight and bias of a layer
 /// uniform in `±1/√fan_in` (drawn in the body's order), and the authors' initial fast state
