@@ -313,9 +313,9 @@ mod tests {
 /// body fixed and the fast state adapted.
 ///
 /// - **inner step**: [`descend`] for one step on the fast state (the system seen through
-///   [`DualModel::with_body`]), from the initial fast state, on the K = 10 support shots;
-/// - **adaptation**: [`DualCml::adapt`] with `config`'s free phase;
-/// - **meta-step** (when `meta` is given): [`DualCml::meta_step`] on the first task of the
+///   [`tinycml::dual::DualModel::with_body`]), from the initial fast state, on the K = 10 support shots;
+/// - **adaptation**: [`tinycml::dual::DualCml::adapt`] with `config`'s free phase;
+/// - **meta-step** (when `meta` is given): [`tinycml::dual::DualCml::meta_step`] on the first task of the
 ///   stream `plan.stream_seed` (meta-batch 1, as the complex synapse's), SGD for the body and
 ///   the initial fast state, from `meta.theta` in RAM.
 ///
