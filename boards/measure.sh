@@ -8,7 +8,9 @@
 #     Cortex-M4F (mps2-an386) and the Cortex-M0 (microbit): the `bench` and `bench-f32`
 #     firmwares count them with SysTick under `-icount shift=10` (see qemu/src/lib.rs);
 #   - the same for the few-shot digits classifier (64-32-32-5, Q16.16, Cortex-M4F): inner
-#     step, adaptation, drawing a task and a whole task, from the `bench-digits` firmware.
+#     step, adaptation, drawing a task and a whole task, from the `bench-digits` firmware;
+#   - the dual system (Q16.16) beside the complex synapse: inner step, adaptation and meta-step
+#     on both cores, from the `bench-dual` firmwares.
 #
 #   ./measure.sh            # print the tables
 #   ./measure.sh --readme   # also replace them in README.md (between the measure.sh markers)
@@ -77,11 +79,17 @@ echo "running the demos (peak stack)…" >&2
 run m4f-demo mps2-an386 "$M4F/demo" no
 run m4f-deploy mps2-an386 "$M4F/deploy" no
 run m4f-digits mps2-an386 "$M4F/digits" no
+run m4f-dual mps2-an386 "$M4F/dual" no
+run m4f-dual-meta mps2-an386 "$M4F/dual-meta" no
 run m0-demo microbit "$M0/demo" yes
+run m0-dual microbit "$M0/dual" yes
 diff -u qemu-m4f/expected-demo.txt "$work/m4f-demo.out"
 diff -u qemu-m4f/expected-deploy.txt "$work/m4f-deploy.out"
 diff -u qemu-m4f/expected-digits.txt "$work/m4f-digits.out"
+diff -u qemu-m4f/expected-dual.txt "$work/m4f-dual.out"
+diff -u qemu-m4f/expected-dual-meta.txt "$work/m4f-dual-meta.out"
 diff -u qemu-m0/expected-demo.txt "$work/m0-demo.out"
+diff -u qemu-m0/expected-dual.txt "$work/m0-dual.out"
 
 echo "counting instructions (-icount shift=$SHIFT)…" >&2
 run m4f-bench mps2-an386 "$M4F/bench" no -icount shift=$SHIFT
@@ -89,19 +97,23 @@ run m4f-bench-f32 mps2-an386 "$M4F/bench-f32" no -icount shift=$SHIFT
 run m4f-bench-digits mps2-an386 "$M4F/bench-digits" no -icount shift=$SHIFT
 run m0-bench microbit "$M0/bench" yes -icount shift=$SHIFT
 run m0-bench-f32 microbit "$M0/bench-f32" yes -icount shift=$SHIFT
-for name in m4f-demo m4f-deploy m4f-digits m0-demo m4f-bench m4f-bench-f32 m4f-bench-digits m0-bench m0-bench-f32; do
+run m4f-bench-dual mps2-an386 "$M4F/bench-dual" no -icount shift=$SHIFT
+run m0-bench-dual microbit "$M0/bench-dual" yes -icount shift=$SHIFT
+for name in m4f-demo m4f-deploy m4f-digits m4f-dual m4f-dual-meta m0-demo m0-dual m4f-bench \
+    m4f-bench-f32 m4f-bench-digits m4f-bench-dual m0-bench m0-bench-f32 m0-bench-dual; do
     stack_of "$name" >/dev/null
 done
 # Calibration: a loop of exactly N instructions must count as N (a handful more for the
 # measurement and the SysTick wrap handler); otherwise the clock or the shift is wrong.
-grep -h '^bench calibration' "$work"/m4f-bench.out "$work"/m4f-bench-digits.out "$work"/m0-bench.out | while read -r _ _ want got; do
+grep -h '^bench calibration' "$work"/m4f-bench.out "$work"/m4f-bench-digits.out "$work"/m0-bench.out \
+    "$work"/m4f-bench-dual.out "$work"/m0-bench-dual.out | while read -r _ _ want got; do
     if ((got < want || got > want + 64)); then
         echo "measure.sh: calibration loop of $want instructions counted as $got" >&2
         exit 1
     fi
 done
 for core in m4f m0; do
-    cat "$work/$core-bench.out" "$work/$core-bench-f32.out" | grep '^bench ' |
+    cat "$work/$core-bench.out" "$work/$core-bench-f32.out" "$work/$core-bench-dual.out" | grep '^bench ' |
         sed "s/^bench /$core /" >>"$work/counts"
 done
 grep '^bench ' "$work/m4f-bench-digits.out" | sed "s/^bench /m4f /" >"$work/digits-counts"
@@ -131,7 +143,10 @@ table() {
     for row in "qemu-m4f demo|$M4F/demo|1-40-40-1 (deploy + meta-learn)|m4f-demo|64" \
         "qemu-m4f deploy|$M4F/deploy|1-40-40-1 (deploy only)|m4f-deploy|64" \
         "qemu-m4f digits|$M4F/digits|64-32-32-5 (few-shot digits, adapt only)|m4f-digits|64" \
+        "qemu-m4f dual|$M4F/dual|1-40-40-1 dual system (adapt only, body in flash)|m4f-dual|64" \
+        "qemu-m4f dual-meta|$M4F/dual-meta|1-40-40-1 dual system (meta-step, body in RAM)|m4f-dual-meta|64" \
         "qemu-m0 demo|$M0/demo|1-16-16-1 (deploy + meta-learn)|m0-demo|16" \
+        "qemu-m0 dual|$M0/dual|1-40-40-1 dual system (adapt only, body in flash)|m0-dual|16" \
         "nrf52840-dk|$M4F/nrf52840-dk|1-40-40-1 (deploy + meta-learn)||256" \
         "pico|$M0/pico|1-16-16-1 (deploy + meta-learn)||256"; do
         IFS='|' read -r label elf net name ram_kb <<<"$row"
@@ -193,6 +208,37 @@ table() {
     echo "| Cortex-M4F | 64-32-32-5 | Q16.16 | $(commas "$step") | $(commas "$macs") |" \
         "$(awk -v a="$step" -v b="$macs" 'BEGIN { printf "%.1f", a / b }') |" \
         "$(commas "$adapt") | $(commas "$draw") | $(commas "$task") |"
+    echo
+    echo "The dual system beside the complex synapse (Q16.16, K = 10, held-out task 0; the same spans"
+    echo "as above). The complex synapse adapts every weight (P values), ReLU; the dual system adapts"
+    echo "its fast state (gains, shifts, read-out), tanh, the body fixed. Its meta-step is"
+    echo "\`DualCml::meta_step\` on the same first stream task (meta-batch 1, SGD for body and"
+    echo "initial fast state, the same free 40 + nudged 2 × 20 steps). The dual 1-40-40-1 counts"
+    echo "start from the board's dual prior; the dual 1-16-16-1 has a seeded body (\`networks::dual16\`)."
+    echo
+    echo "| core | network | model | values adapted | inner step | adaptation (100 steps) | CML meta-step |"
+    echo "|---|---|---|---|---|---|---|"
+    local model values
+    for row in "m4f|1-40-40-1|complex|1761" "m4f|1-40-40-1|dual|201" "m4f|1-16-16-1|complex|321" \
+        "m4f|1-16-16-1|dual|81" "m0|1-40-40-1|complex|1761" "m0|1-40-40-1|dual|201" \
+        "m0|1-16-16-1|complex|321" "m0|1-16-16-1|dual|81"; do
+        IFS='|' read -r core net model values <<<"$row"
+        local key=$net
+        [[ "$model" == dual ]] && key="dual-$net"
+        dual_pick() { awk -v c="$core" -v n="$key" -v s="$1" \
+            '$1 == c && $2 == "q16.16" && $3 == n && index($4, s) == 1 { print $5 }' "$work/counts"; }
+        step=$(dual_pick inner-step)
+        adapt=$(dual_pick adaptation-)
+        meta=$(dual_pick meta-step-)
+        [[ "$core" == m4f ]] && label="Cortex-M4F" || label="Cortex-M0"
+        [[ "$model" == dual ]] && model="dual system (tanh)" || model="complex synapse (ReLU)"
+        if [[ -z "$step" ]]; then
+            echo "| $label | $net | $model | $(commas "$values") | does not fit (adaptation alone: 14.1 KB of 16 KB) | – | – |"
+            continue
+        fi
+        echo "| $label | $net | $model | $(commas "$values") | $(commas "$step") | $(commas "$adapt") |" \
+            "$([[ -n "$meta" ]] && commas "$meta" || echo "not measured (18.6 KB of RAM)") |"
+    done
 }
 
 table | tee "$work/table.md"

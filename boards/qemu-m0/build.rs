@@ -1,6 +1,6 @@
-//! Links with cortex-m-rt's `link.x` (and defmt's `defmt.x` for the demo), finds `memory.x`,
-//! and gives the demo a static-RAM budget the linker enforces: 12 KB of the 16 KB, so at
-//! least 4 KB remain for the stack.
+//! Links with cortex-m-rt's `link.x` (and defmt's `defmt.x`), finds `memory.x`, and gives
+//! each firmware a static-RAM budget the linker enforces: 12 KB of the 16 KB (so at least
+//! 4 KB remain for the stack), and 4 KB for the dual system's adaptation (`dual`).
 
 use std::{env, fs, path::PathBuf};
 
@@ -11,11 +11,11 @@ fn main() {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
     println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
-    println!(
-        "cargo:rustc-link-arg-bins=--defsym=_static_ram_budget={}",
-        12 * 1024
-    );
-    println!("cargo:rustc-link-arg-bins=-Tbudget.x");
+    for bin in ["demo", "bench", "bench-f32", "bench-dual", "dual"] {
+        let budget = if bin == "dual" { 4 * 1024 } else { 12 * 1024 };
+        println!("cargo:rustc-link-arg-bin={bin}=--defsym=_static_ram_budget={budget}");
+        println!("cargo:rustc-link-arg-bin={bin}=-Tbudget.x");
+    }
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-changed=../qemu/budget.x");
     println!("cargo:rerun-if-changed=build.rs");

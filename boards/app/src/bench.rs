@@ -308,3 +308,154 @@ mod tests {
         }
     }
 }
+
+/// The dual system's spans, in Q16.16: the same three as the complex synapse's, with the
+/// body fixed and the fast state adapted.
+///
+/// - **inner step**: [`descend`] for one step on the fast state (the system seen through
+///   [`tinycml::dual::DualModel::with_body`]), from the initial fast state, on the K = 10 support shots;
+/// - **adaptation**: [`tinycml::dual::DualCml::adapt`] with `config`'s free phase;
+/// - **meta-step** (when `meta` is given): [`tinycml::dual::DualCml::meta_step`] on the first task of the
+///   stream `plan.stream_seed` (meta-batch 1, as the complex synapse's), SGD for the body and
+///   the initial fast state, from `meta.theta` in RAM.
+///
+/// Lines are `bench q16.16 dual-<net> <span> <instructions>`.
+pub mod dual {
+    use super::{failed, heldout_task, net_name, report, Meter};
+    use crate::console::{format, Console};
+    use crate::demo::{SHOTS, STREAM_QUERY};
+    use crate::dual::MetaPlan;
+    use tinycml::dual::{DualCml, DualMetaGradient, DualModel, DualState, DualWorkspace};
+    use tinycml::inner::{descend, Anchor, PhaseSpec, Strength};
+    use tinycml::{
+        sinusoid, Config, Error, Phase, Precision, Saturations, Scalar, Sgd, SplitMix64,
+        SquaredError, Q16_16,
+    };
+
+    type Param = <Q16_16 as Precision>::Param;
+
+    /// What the meta-step span needs: its plan, θ in RAM and the meta-batch sum.
+    pub struct Meta<'a, const BODY: usize, const FAST: usize> {
+        /// Phase settings, learning rates and the stream's seed.
+        pub plan: &'a MetaPlan,
+        /// θ in RAM (changed by the meta-step).
+        pub theta: &'a mut DualState<Q16_16, BODY, FAST>,
+        /// The meta-batch sum.
+        pub batch: &'a mut DualMetaGradient<Q16_16, BODY, FAST>,
+    }
+
+    /// Counts the dual system's spans (see the [module docs](self)); true when every span
+    /// ran. Not inlined, so that a firmware measuring two systems does not hold both calls'
+    /// locals in one stack frame (the 16 KB M0 has no room for that).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    pub fn run<S: DualModel<Q16_16>, const BODY: usize, const FAST: usize>(
+        meter: &mut impl Meter,
+        console: &mut impl Console,
+        system: S,
+        config: Config,
+        mu: Option<f64>,
+        prior: &DualState<Q16_16, BODY, FAST>,
+        ws: &mut DualWorkspace<Q16_16, FAST>,
+        meta: Option<Meta<'_, BODY, FAST>>,
+    ) -> bool {
+        let net = format(format_args!("dual-{}", net_name(system.shape())));
+        let name = Q16_16::name();
+        let task = match heldout_task::<<Q16_16 as Precision>::Act>() {
+            Ok(task) => task,
+            Err(e) => return failed(console, "bench task", e),
+        };
+        let cml = match DualCml::<Q16_16, S, BODY, FAST>::new(system, config, mu) {
+            Ok(cml) => cml,
+            Err(e) => return failed(console, "bench dual", e),
+        };
+        let (phi, grad) = ws.adapt_buffers();
+
+        // Inner step.
+        let Some(lr) = Param::from_f64(config.free_lr) else {
+            return failed(console, "bench dual", Error::InvalidConfig("free_lr"));
+        };
+        let spec = PhaseSpec::<Q16_16> {
+            phase: Phase::Free,
+            steps: 1,
+            lr,
+            nudge: Param::ZERO,
+        };
+        let anchor = Anchor {
+            start: prior.init(),
+            strength: Strength::Uniform(cml.mu().unwrap_or(Param::ZERO)),
+        };
+        phi.copy_from_slice(prior.init());
+        let mut sat = Saturations::default();
+        let mut result = Ok(());
+        let count = meter.count(&mut || {
+            result = descend(
+                &system.with_body(prior.body()),
+                &SquaredError,
+                anchor,
+                task.support(),
+                &[],
+                &spec,
+                phi,
+                grad,
+                &mut sat,
+            );
+        });
+        if let Err(e) = result {
+            return failed(console, "bench dual inner step", e);
+        }
+        report(console, name, &net, "inner-step", count);
+
+        // Adaptation.
+        let mut result = Ok(Saturations::default());
+        let count = meter.count(&mut || result = cml.adapt(prior, &task, None, phi, grad));
+        if let Err(e) = result {
+            return failed(console, "bench dual adaptation", e);
+        }
+        let span = format(format_args!("adaptation-{}-steps", config.free_steps));
+        report(console, name, &net, &span, count);
+
+        // Meta-step.
+        let Some(Meta { plan, theta, batch }) = meta else {
+            return true;
+        };
+        match meta_step(meter, system, plan, mu, theta, ws, batch) {
+            Ok(count) => {
+                let phases = match plan.meta.estimator {
+                    tinycml::Estimator::Standard => 1,
+                    tinycml::Estimator::Symmetric => 2,
+                };
+                let span = format(format_args!(
+                    "meta-step-{}+{phases}x{}-steps",
+                    plan.meta.free_steps, plan.meta.nudged_steps
+                ));
+                report(console, name, &net, &span, count);
+                true
+            }
+            Err(e) => failed(console, "bench dual meta-step", e),
+        }
+    }
+
+    fn meta_step<S: DualModel<Q16_16>, const BODY: usize, const FAST: usize>(
+        meter: &mut impl Meter,
+        system: S,
+        plan: &MetaPlan,
+        mu: Option<f64>,
+        theta: &mut DualState<Q16_16, BODY, FAST>,
+        ws: &mut DualWorkspace<Q16_16, FAST>,
+        batch: &mut DualMetaGradient<Q16_16, BODY, FAST>,
+    ) -> Result<u64, Error> {
+        let cml = DualCml::<Q16_16, S, BODY, FAST>::new(system, plan.meta, mu)?;
+        let (mut body_sgd, mut init_sgd) = (Sgd::new(plan.body_lr)?, Sgd::new(plan.init_lr)?);
+        let mut rng = SplitMix64::new(plan.stream_seed);
+        let (_, task) =
+            sinusoid::draw_task::<_, SHOTS, STREAM_QUERY>(&mut rng, SHOTS, STREAM_QUERY)?;
+        let mut result = Ok(());
+        let count = meter.count(&mut || {
+            result = cml
+                .meta_step(theta, [&task], ws, batch, &mut body_sgd, &mut init_sgd)
+                .map(|_| ());
+        });
+        result.map(|()| count)
+    }
+}

@@ -86,16 +86,17 @@ pub struct Buffers<'a> {
     pub support: &'a mut Support,
 }
 
-/// FNV-1a (64-bit) over bytes, the same hash as [`tinycml::synapse::fingerprint`].
+/// FNV-1a (64-bit) over bytes, the same hash as [`tinycml::synapse::fingerprint`] (the dual
+/// firmware uses it too).
 #[derive(Clone, Copy, Debug)]
-struct Fnv1a(u64);
+pub(crate) struct Fnv1a(pub(crate) u64);
 
 impl Fnv1a {
-    const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Self(0xcbf2_9ce4_8422_2325)
     }
 
-    fn bytes(&mut self, bytes: &[u8]) {
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
         for &byte in bytes {
             self.0 = (self.0 ^ byte as u64).wrapping_mul(0x0000_0100_0000_01b3);
         }

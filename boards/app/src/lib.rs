@@ -30,6 +30,7 @@ pub mod bench;
 pub mod console;
 pub mod demo;
 pub mod digits;
+pub mod dual;
 pub mod networks;
 pub mod pins;
 pub mod plans;

@@ -4,6 +4,9 @@
 //! - `hidden40`: the sinusoid benchmark's 1-40-40-1 (P = 1,761), for Cortex-M4F boards.
 //! - `hidden16`: 1-16-16-1 (P = 321), for the 16 KB Cortex-M0: a full CML meta-step needs
 //!   6P values (θ in RAM, a four-buffer workspace) = 7.5 KB, leaving room for the stack.
+//! - [`dual40`]: the 1-40-40-1 tanh **dual system** (body 1,720 values, fast state 201): its
+//!   body and initial fast state stay in flash, and adapting needs only `2 · 201` values of
+//!   RAM, so it runs on the 16 KB Cortex-M0 too.
 //! - [`digits`]: the 64-32-32-5 few-shot digits classifier (P = 3,301, softmax
 //!   cross-entropy), adapted on the device but not meta-learned there; with it, the images
 //!   of digits 5–9 its held-out tasks are drawn from.
@@ -56,6 +59,70 @@ network!(
     "1-40-40-1 ReLU: the sinusoid benchmark network."
 );
 network!(hidden16, 16, "1-16-16-1 ReLU: the Cortex-M0 network.");
+
+/// θ of a dual system from bits, at compile time; invalid bits stop the build.
+const fn dual_state<const BODY: usize, const FAST: usize>(
+    body: &[i32; BODY],
+    init: &[i32; FAST],
+) -> tinycml::dual::DualState<Q16_16, BODY, FAST> {
+    match tinycml::dual::DualState::from_bits(body, init) {
+        Ok(theta) => theta,
+        Err(_) => panic!("the dual prior export holds an invalid θ"),
+    }
+}
+
+/// The 1-40-40-1 tanh dual system (squared error): a slow body `{W_l, c_l}` modulated per
+/// hidden unit by fast gains and shifts, with a fast linear read-out. Its prior comes from
+/// `priors/sinusoid-dual.tcml` (store format version 4).
+pub mod dual40 {
+    use tinycml::dual::{DualCml, DualState, DualSystem};
+    use tinycml::{Layer, Q16_16};
+
+    pub use super::generated::dual40::*;
+
+    /// The system type: two modulated hidden layers of 40 tanh units, a 40-1 read-out.
+    pub type System = DualSystem<1, Layer<40, Layer<40, Layer<1>>>>;
+
+    /// The rule in the device format.
+    pub type Rule = DualCml<Q16_16, System, BODY, FAST>;
+
+    /// The prior, as a constant: copy it into a RAM `static` to meta-learn from it.
+    pub const START: DualState<Q16_16, BODY, FAST> = super::dual_state(&PRIOR_BODY, &PRIOR_INIT);
+
+    /// The meta-learned prior (body and initial fast state), in flash.
+    pub static PRIOR: DualState<Q16_16, BODY, FAST> = START;
+}
+
+/// A 1-16-16-1 tanh dual system with a seeded (not meta-learned) body: only for counting
+/// instructions against the complex synapse's 1-16-16-1 (`bench-dual`).
+pub mod dual16 {
+    use tinycml::dual::{DualState, DualSystem};
+    use tinycml::{Error, Layer, Precision, Scalar, SplitMix64, Q16_16};
+
+    /// The system type.
+    pub type System = DualSystem<1, Layer<16, Layer<16, Layer<1>>>>;
+    /// Body values: 16·2 + 16·17 = 304.
+    pub const BODY: usize = System::BODY;
+    /// Fast-state values: 4·16 + 17 = 81.
+    pub const FAST: usize = System::FAST;
+    /// Seed of the body.
+    pub const SEED: u64 = 16;
+
+    /// Writes θ with a body drawn in ±0.5 from [`SEED`] and the authors' initial fast state
+    /// into `slot` and returns it (not inlined, and written in place: its temporaries stay
+    /// out of the caller's stack frame).
+    #[inline(never)]
+    pub fn seed<'a>(
+        system: &System,
+        slot: &'a mut Option<DualState<Q16_16, BODY, FAST>>,
+    ) -> Result<&'a mut DualState<Q16_16, BODY, FAST>, Error> {
+        let mut rng = SplitMix64::new(SEED);
+        let body = core::array::from_fn(|_| {
+            <Q16_16 as Precision>::Param::from_f64_saturating(rng.uniform(-0.5, 0.5))
+        });
+        Ok(slot.insert(DualState::with_initial_fast(system, body)?))
+    }
+}
 
 /// The 64-32-32-5 ReLU digits classifier (softmax cross-entropy), meta-trained on the host by
 /// the library's `digits` example on digits 0–4, and the images of digits 5–9 to adapt it to.

@@ -62,3 +62,29 @@ pub const QEMU_M4F_DIGITS: crate::digits::Plan = crate::digits::Plan {
     board: "qemu-m4f (mps2-an386, Cortex-M4F)",
     tasks: 20,
 };
+
+/// The dual system's adaptation on the Cortex-M4F QEMU board (body in flash): the deploy
+/// stage's held-out tasks, adapted with the prior's free phase.
+pub const QEMU_M4F_DUAL: crate::dual::Plan = crate::dual::Plan {
+    board: "qemu-m4f (mps2-an386, Cortex-M4F)",
+    adapt_tasks: 5,
+};
+
+/// The same on the Cortex-M0 QEMU board, where the complex synapse's 1-40-40-1 does not fit.
+pub const QEMU_M0_DUAL: crate::dual::Plan = crate::dual::Plan {
+    board: "qemu-m0 (microbit, Cortex-M0)",
+    ..QEMU_M4F_DUAL
+};
+
+/// The dual system's on-device meta-step on the Cortex-M4F QEMU board (body in RAM): the
+/// on-device phase settings of the complex-synapse demo, two meta-steps of 4 tasks, SGD for
+/// the body and (when the prior has μ) the initial fast state.
+pub const QEMU_M4F_DUAL_META: crate::dual::MetaPlan = crate::dual::MetaPlan {
+    board: "qemu-m4f (mps2-an386, Cortex-M4F)",
+    meta_steps: 2,
+    eval_tasks: 2,
+    meta: ON_DEVICE,
+    body_lr: 0.1,
+    init_lr: 0.1,
+    stream_seed: 7,
+};

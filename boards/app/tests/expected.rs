@@ -5,10 +5,11 @@
 //! against what the Cortex-M4F and Cortex-M0 firmware print under QEMU, so one seed gives
 //! the same bits on all three.
 
+use tinycml::dual::{DualMetaGradient, DualWorkspace};
 use tinycml::{Activation, Workspace};
 use tinycml_app::digits::{Buffers, Support};
-use tinycml_app::networks::{digits, hidden16, hidden40};
-use tinycml_app::{demo, pins::NoPin, plans, Console};
+use tinycml_app::networks::{digits, dual40, hidden16, hidden40};
+use tinycml_app::{demo, dual, pins::NoPin, plans, Console};
 
 /// Collects the demo's lines.
 #[derive(Default)]
@@ -136,6 +137,85 @@ fn m4f_digits_is_bit_exact_on_the_host() {
     assert_same(
         "qemu-m4f/expected-digits.txt",
         include_str!("../../qemu-m4f/expected-digits.txt"),
+        &out.0,
+    );
+}
+
+fn dual_prior() -> dual::Prior<'static, { dual40::BODY }, { dual40::FAST }> {
+    dual::Prior {
+        theta: &dual40::PRIOR,
+        config: dual40::PRIOR_CONFIG,
+        mu: dual40::PRIOR_MU,
+        fingerprint: dual40::PRIOR_FINGERPRINT,
+        export_len: dual40::EXPORT_LEN,
+    }
+}
+
+fn dual_adapt_replay(plan: &dual::Plan) -> (tinycml_app::Verdict, String) {
+    let mut phi = [Default::default(); dual40::FAST];
+    let mut grad = [Default::default(); dual40::FAST];
+    let mut out = Text::default();
+    let system = dual40::System::new(Activation::Tanh);
+    let verdict = dual::run_adapt(
+        system,
+        plan,
+        &dual_prior(),
+        &mut phi,
+        &mut grad,
+        &mut out,
+        NoPin,
+    );
+    (verdict, out.0)
+}
+
+#[test]
+fn m4f_dual_is_bit_exact_on_the_host() {
+    let (verdict, out) = dual_adapt_replay(&plans::QEMU_M4F_DUAL);
+    assert!(verdict.passed);
+    assert_same(
+        "qemu-m4f/expected-dual.txt",
+        include_str!("../../qemu-m4f/expected-dual.txt"),
+        &out,
+    );
+}
+
+#[test]
+fn m0_dual_is_bit_exact_on_the_host() {
+    let (verdict, out) = dual_adapt_replay(&plans::QEMU_M0_DUAL);
+    assert!(verdict.passed);
+    assert_same(
+        "qemu-m0/expected-dual.txt",
+        include_str!("../../qemu-m0/expected-dual.txt"),
+        &out,
+    );
+}
+
+#[test]
+fn m4f_dual_meta_is_bit_exact_on_the_host() {
+    let mut theta = Box::new(dual40::START);
+    let mut ws = Box::new(DualWorkspace::new());
+    let mut batch = Box::new(DualMetaGradient::new());
+    let mut out = Text::default();
+    let buffers = dual::MetaBuffers {
+        theta: &mut theta,
+        ws: &mut ws,
+        batch: &mut batch,
+    };
+    let system = dual40::System::new(Activation::Tanh);
+    let verdict = dual::run_meta(
+        system,
+        &plans::QEMU_M4F_DUAL_META,
+        &dual_prior(),
+        buffers,
+        &mut out,
+        NoPin,
+    );
+    assert!(verdict.passed);
+    assert_eq!(verdict.fingerprint, theta.fingerprint());
+    assert_ne!(verdict.fingerprint, dual40::PRIOR_FINGERPRINT);
+    assert_same(
+        "qemu-m4f/expected-dual-meta.txt",
+        include_str!("../../qemu-m4f/expected-dual-meta.txt"),
         &out.0,
     );
 }

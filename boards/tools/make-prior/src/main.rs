@@ -8,6 +8,13 @@
 //!
 //! Usage: `make-prior HIDDEN ITERATIONS OUT` with HIDDEN 40 (1-40-40-1) or 16 (1-16-16-1).
 //!
+//! `make-prior dual-placeholder SEED OUT` writes an **untrained** 1-40-40-1 tanh dual system
+//! (`tinycml::store::encode_dual`, format version 4): a body drawn uniformly in ±0.5 from
+//! SplitMix64(SEED), the authors' initial fast state (gains 1, shifts 0, zero read-out), the
+//! library's default settings and no μ. It only stands in for the meta-trained dual prior
+//! (the library's `sinusoid` example with `--model dual --export`) so that the dual
+//! firmware's plumbing is built and checked.
+//!
 //! Training runs in `f32` (the host's fast path): Adam on (ω, λ), meta-batch 5, learning rate
 //! 0.01 decayed to 0 by a cosine over the run, the library's default CML settings, tasks drawn
 //! with SplitMix64 from seed 1 (never the held-out seed). Tasks whose phases diverge are dropped.
@@ -55,15 +62,43 @@ fn train<const H: usize, const P: usize>(iterations: usize) -> Result<Vec<u8>, E
     Ok(bytes)
 }
 
+/// The boards' dual system: 1-40-40-1, tanh hidden layers.
+type Dual = dual::DualSystem<1, Layer<40, Layer<40, Layer<1>>>>;
+
+/// An untrained dual system's export: body U(±0.5) from `seed`, the authors' initial fast
+/// state, default settings, no μ.
+fn dual_placeholder(seed: u64) -> Result<Vec<u8>, Error> {
+    const BODY: usize = Dual::BODY;
+    const FAST: usize = Dual::FAST;
+    let system = Dual::new(Activation::Tanh);
+    let cml = dual::DualCml::<f64, _, BODY, FAST>::new(system, Config::default(), None)?;
+    let mut rng = SplitMix64::new(seed);
+    let body: [f64; BODY] = std::array::from_fn(|_| rng.uniform(-0.5, 0.5));
+    let theta = dual::DualState::with_initial_fast(&system, body)?;
+    let mut bytes = vec![0u8; store::encoded_dual_len(BODY, FAST)];
+    store::encode_dual(&cml, &theta, &mut bytes)?;
+    Ok(bytes)
+}
+
 fn run(args: &[String]) -> Result<(), String> {
     let [hidden, iterations, out] = args else {
-        return Err("usage: make-prior HIDDEN(40|16) ITERATIONS OUT".into());
+        return Err(
+            "usage: make-prior HIDDEN(40|16) ITERATIONS OUT | make-prior dual-placeholder SEED OUT"
+                .into(),
+        );
     };
-    let iterations: usize = iterations.parse().map_err(|e| format!("ITERATIONS: {e}"))?;
+    let iterations: usize = iterations
+        .parse()
+        .map_err(|e| format!("ITERATIONS/SEED: {e}"))?;
     let bytes = match hidden.as_str() {
         "40" => train::<40, { Mlp::<1, 40, 40>::PARAMS }>(iterations),
         "16" => train::<16, { Mlp::<1, 16, 16>::PARAMS }>(iterations),
-        other => return Err(format!("unsupported hidden width {other} (40 or 16)")),
+        "dual-placeholder" => dual_placeholder(iterations as u64),
+        other => {
+            return Err(format!(
+                "unsupported hidden width {other} (40, 16 or dual-placeholder)"
+            ))
+        }
     }
     .map_err(|e| e.to_string())?;
     std::fs::write(out, &bytes).map_err(|e| format!("{out}: {e}"))?;
