@@ -18,6 +18,8 @@ pub const MLP_WIDTHS: [&[usize]; 6] = [
     &[2, 8, 8, 8, 3],
     &[3, 16, 2],
 ];
+/// Dual-system widths `[inputs, hidden…, outputs]` that `verify` is compiled for.
+pub const DUAL_WIDTHS: [&[usize]; 3] = [&[1, 8, 8, 1], &[1, 40, 40, 1], &[2, 8, 8, 3]];
 /// Names accepted in `"loss"` (default `squared_error`).
 pub const LOSSES: [&str; 4] = [
     "squared_error",
@@ -34,8 +36,13 @@ struct File {
     model: ModelFile,
     support: ShotsFile,
     query: ShotsFile,
-    omega: Vec<f64>,
-    lambda: LambdaFile,
+    /// Complex synapse (linear, mlp): required.
+    omega: Option<Vec<f64>>,
+    lambda: Option<LambdaFile>,
+    /// Dual system: `body` required, `init` and `mu` optional.
+    body: Option<Vec<f64>>,
+    init: Option<Vec<f64>>,
+    mu: Option<f64>,
     beta: f64,
     estimator: String,
     inner: InnerFile,
@@ -150,6 +157,28 @@ pub enum ModelKind {
         /// Hidden nonlinearity.
         activation: Activation,
     },
+    /// A dual system (`tinycml::dual`), `widths = [inputs, hidden…, outputs]`: modulated
+    /// hidden layers, a fast linear read-out.
+    Dual {
+        /// Index into [`DUAL_WIDTHS`].
+        shape: usize,
+        /// Hidden nonlinearity.
+        activation: Activation,
+    },
+}
+
+/// The meta-parameters θ of the problem's model, checked against its sizes.
+#[derive(Clone, Debug)]
+pub enum Meta {
+    /// The complex synapse (linear and mlp models): ω and λ, one value per parameter.
+    Synapse { omega: Vec<f64>, lambda: Vec<f64> },
+    /// The dual system: the body, the initial fast state (`None`: the authors' gains 1,
+    /// shifts 0, zero read-out) and the pull μ (`None`: no pull).
+    Dual {
+        body: Vec<f64>,
+        init: Option<Vec<f64>>,
+        mu: Option<f64>,
+    },
 }
 
 /// A checked problem: consistent lengths, finite values, a supported shape.
@@ -160,8 +189,7 @@ pub struct Problem {
     pub loss: String,
     pub support: Vec<(Vec<f64>, TargetFile)>,
     pub query: Vec<(Vec<f64>, TargetFile)>,
-    pub omega: Vec<f64>,
-    pub lambda: Vec<f64>,
+    pub meta: Meta,
     pub beta: f64,
     pub estimator: Estimator,
     pub free_steps: u32,
@@ -171,7 +199,8 @@ pub struct Problem {
     pub scalar: String,
 }
 
-/// Parameter count of a model with `inputs` inputs.
+/// Parameter count of a model with `inputs` inputs: what the inner loop adapts (for a dual
+/// system, its fast state).
 pub fn params(model: ModelKind, inputs: usize) -> usize {
     match model {
         ModelKind::Linear => inputs + 1,
@@ -179,7 +208,56 @@ pub fn params(model: ModelKind, inputs: usize) -> usize {
             .windows(2)
             .map(|w| w[1] * (w[0] + 1))
             .sum(),
+        ModelKind::Dual { shape, .. } => dual_sizes(DUAL_WIDTHS[shape]).1,
     }
+}
+
+/// `(body, fast)` lengths of the dual system with `widths`: each hidden layer has
+/// `outputs · (inputs + 1)` body values and `2 · outputs` fast ones; the read-out
+/// `outputs · (inputs + 1)` fast values.
+pub fn dual_sizes(widths: &[usize]) -> (usize, usize) {
+    let layers: Vec<(usize, usize)> = widths.windows(2).map(|w| (w[0], w[1])).collect();
+    let Some((&(last_in, last_out), hidden)) = layers.split_last() else {
+        return (0, 0);
+    };
+    let body = hidden.iter().map(|(i, o)| o * (i + 1)).sum();
+    let fast = hidden.iter().map(|(_, o)| 2 * o).sum::<usize>() + last_out * (last_in + 1);
+    (body, fast)
+}
+
+fn activation(name: Option<&str>, kind: &str) -> Result<Activation, String> {
+    match name {
+        Some("relu") => Ok(Activation::Relu),
+        Some("tanh") => Ok(Activation::Tanh),
+        Some(other) => Err(format!(
+            "unknown activation {other:?}: expected relu or tanh"
+        )),
+        None => Err(format!(
+            "model: kind {kind:?} needs \"activation\" (relu or tanh)"
+        )),
+    }
+}
+
+/// The index of `widths` in `menu`, checked against the shots' input width.
+fn shape_of(
+    widths: Option<Vec<usize>>,
+    menu: &[&[usize]],
+    kind: &str,
+    inputs: usize,
+) -> Result<usize, String> {
+    let widths = widths.ok_or_else(|| format!("model: kind {kind:?} needs \"widths\""))?;
+    let Some(shape) = menu.iter().position(|w| *w == widths.as_slice()) else {
+        return Err(format!(
+            "{kind} widths {widths:?} are not compiled into verify; supported: {menu:?}"
+        ));
+    };
+    if widths[0] != inputs {
+        return Err(format!(
+            "{kind} widths start with {} inputs but the shots have {inputs}",
+            widths[0]
+        ));
+    }
+    Ok(shape)
 }
 
 fn finite(values: &[f64], what: &str) -> Result<(), String> {
@@ -259,33 +337,18 @@ pub fn parse(json: &str) -> Result<Problem, String> {
             ModelKind::Linear
         }
         "mlp" => {
-            let widths = file.model.widths.ok_or("model: an mlp needs \"widths\"")?;
-            let activation = match file.model.activation.as_deref() {
-                Some("relu") => Activation::Relu,
-                Some("tanh") => Activation::Tanh,
-                Some(other) => {
-                    return Err(format!(
-                        "unknown activation {other:?}: expected relu or tanh"
-                    ))
-                }
-                None => return Err("model: an mlp needs \"activation\" (relu or tanh)".into()),
-            };
-            let Some(shape) = MLP_WIDTHS.iter().position(|w| *w == widths.as_slice()) else {
-                return Err(format!(
-                    "mlp widths {widths:?} are not compiled into verify; supported: {MLP_WIDTHS:?}"
-                ));
-            };
-            if widths[0] != inputs {
-                return Err(format!(
-                    "mlp widths start with {} inputs but the shots have {inputs}",
-                    widths[0]
-                ));
-            }
+            let shape = shape_of(file.model.widths, &MLP_WIDTHS, "mlp", inputs)?;
+            let activation = activation(file.model.activation.as_deref(), "mlp")?;
             ModelKind::Mlp { shape, activation }
+        }
+        "dual" => {
+            let shape = shape_of(file.model.widths, &DUAL_WIDTHS, "dual", inputs)?;
+            let activation = activation(file.model.activation.as_deref(), "dual")?;
+            ModelKind::Dual { shape, activation }
         }
         other => {
             return Err(format!(
-                "unknown model kind {other:?}: expected linear or mlp"
+                "unknown model kind {other:?}: expected linear, mlp or dual"
             ))
         }
     };
@@ -297,28 +360,25 @@ pub fn parse(json: &str) -> Result<Problem, String> {
             LOSSES.join(", ")
         ));
     }
-    let p = params(model, inputs);
-    if file.omega.len() != p {
-        return Err(format!(
-            "omega has {} values, the model has {p} parameters",
-            file.omega.len()
-        ));
-    }
-    finite(&file.omega, "omega")?;
-    let lambda = match file.lambda {
-        LambdaFile::One(l) => vec![l; p],
-        LambdaFile::Each(l) if l.len() == p => l,
-        LambdaFile::Each(l) => {
-            return Err(format!(
-                "lambda has {} values, the model has {p} parameters",
-                l.len()
-            ))
+    let meta = match model {
+        ModelKind::Dual { shape, .. } => {
+            if file.omega.is_some() || file.lambda.is_some() {
+                return Err(
+                    "a dual model takes \"body\", \"init\" and \"mu\", not omega or lambda".into(),
+                );
+            }
+            dual_meta(DUAL_WIDTHS[shape], file.body, file.init, file.mu)?
+        }
+        _ => {
+            if file.body.is_some() || file.init.is_some() || file.mu.is_some() {
+                return Err(
+                    "body, init and mu belong to a dual model; this one takes omega and lambda"
+                        .into(),
+                );
+            }
+            synapse_meta(params(model, inputs), file.omega, file.lambda)?
         }
     };
-    finite(&lambda, "lambda")?;
-    if let Some(i) = lambda.iter().position(|&l| l <= 0.0) {
-        return Err(format!("lambda[{i}] must be > 0"));
-    }
     if !(file.beta.is_finite() && file.beta > 0.0) {
         return Err("beta must be a finite number > 0".into());
     }
@@ -346,8 +406,7 @@ pub fn parse(json: &str) -> Result<Problem, String> {
         loss,
         support,
         query,
-        omega: file.omega,
-        lambda,
+        meta,
         beta: file.beta,
         estimator,
         free_steps: file.inner.free_steps,
@@ -356,4 +415,73 @@ pub fn parse(json: &str) -> Result<Problem, String> {
         nudged_lr,
         scalar: file.scalar,
     })
+}
+
+/// ω and λ of a complex synapse with `p` parameters.
+fn synapse_meta(
+    p: usize,
+    omega: Option<Vec<f64>>,
+    lambda: Option<LambdaFile>,
+) -> Result<Meta, String> {
+    let omega = omega.ok_or("invalid problem file: missing field `omega`")?;
+    let lambda = lambda.ok_or("invalid problem file: missing field `lambda`")?;
+    if omega.len() != p {
+        return Err(format!(
+            "omega has {} values, the model has {p} parameters",
+            omega.len()
+        ));
+    }
+    finite(&omega, "omega")?;
+    let lambda = match lambda {
+        LambdaFile::One(l) => vec![l; p],
+        LambdaFile::Each(l) if l.len() == p => l,
+        LambdaFile::Each(l) => {
+            return Err(format!(
+                "lambda has {} values, the model has {p} parameters",
+                l.len()
+            ))
+        }
+    };
+    finite(&lambda, "lambda")?;
+    if let Some(i) = lambda.iter().position(|&l| l <= 0.0) {
+        return Err(format!("lambda[{i}] must be > 0"));
+    }
+    Ok(Meta::Synapse { omega, lambda })
+}
+
+/// The body, initial fast state and μ of the dual system with `widths`.
+fn dual_meta(
+    widths: &[usize],
+    body: Option<Vec<f64>>,
+    init: Option<Vec<f64>>,
+    mu: Option<f64>,
+) -> Result<Meta, String> {
+    let (body_len, fast_len) = dual_sizes(widths);
+    let body = body.ok_or_else(|| {
+        format!("a dual model needs \"body\" ({body_len} values for widths {widths:?})")
+    })?;
+    if body.len() != body_len {
+        return Err(format!(
+            "body has {} values, the dual model {widths:?} has {body_len}",
+            body.len()
+        ));
+    }
+    finite(&body, "body")?;
+    if let Some(init) = &init {
+        if init.len() != fast_len {
+            return Err(format!(
+                "init has {} values, the dual model {widths:?} has {fast_len} fast values",
+                init.len()
+            ));
+        }
+        finite(init, "init")?;
+    }
+    if let Some(mu) = mu {
+        if !(mu.is_finite() && mu > 0.0) {
+            return Err(format!(
+                "mu = {mu} must be a finite number > 0 (leave it out for no pull)"
+            ));
+        }
+    }
+    Ok(Meta::Dual { body, init, mu })
 }
