@@ -4,7 +4,8 @@ on this benchmark (65.8 / 84.4 %, 1-shot / 5-shot) at both shot counts and stays
 accuracy point of f32 adaptation of the same θ, no held-out task diverged, every trained
 method's validation loss dropped, and every method is above chance. (No meta-learning, with
 its own tuned 100 steps at 0.3, is about as good as CML on this benchmark, so beating it is not
-a smoke-size check; the README has the full-budget comparison.)"""
+a smoke-size check; the README has the full-budget comparison.) When the run includes the
+dual system (`--method all`), its q16.16 row must meet the same two checks."""
 import json
 import sys
 
@@ -23,6 +24,13 @@ print(
     f"{f32['shot5']:.1f} %, no meta-learning {plain['shot1']:.1f} / {plain['shot5']:.1f} %: "
     f"{'ok' if ok else 'FAILED'}"
 )
+if "dual_q16_16" in methods:
+    dual_q, dual_f = methods["dual_q16_16"]["accuracy"], methods["dual_f32"]["accuracy"]
+    dual_ok = all(dual_q[s] > published_maml[s] and abs(dual_q[s] - dual_f[s]) <= 1.0
+                  for s in ("shot1", "shot5"))
+    ok = ok and dual_ok
+    print(f"digits smoke: dual system q16.16 {dual_q['shot1']:.1f} / {dual_q['shot5']:.1f} %, "
+          f"f32 {dual_f['shot1']:.1f} / {dual_f['shot5']:.1f} %: {'ok' if dual_ok else 'FAILED'}")
 if missing:
     print(f"digits smoke: missing fields {missing}: FAILED")
 for name, run in report.get("training", {}).items():

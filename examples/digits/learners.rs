@@ -226,7 +226,10 @@ pub fn dual(
     };
     let theta = train::initial_dual(&dual_model(), &mut SplitMix64::new(o.seed))?;
     let trained = train::train_dual(&f, family, theta, &settings)?;
-    let training = record(Method::Dual, &trained, hyper_json(o, Method::Dual));
+    let mut description = hyper_json(o, Method::Dual);
+    description["meta_batch"] = json!(cml_meta_batch(o));
+    description["network"] = json!("64-32-32 tanh body, fast gains, shifts and 32-5 read-out");
+    let training = record(Method::Dual, &trained, description);
     let theta_f = trained.theta;
     let to_q = |v: &f32| I8F24::from_num(*v);
     let theta_q = DualTheta::<Q16_16>::new(
