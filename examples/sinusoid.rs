@@ -38,7 +38,7 @@ mod report;
 
 use args::{Args, MetaScalar, ModelKind};
 use baselines::{memory_per_task, FirstOrder, Implicit, NO_LAMBDA};
-use evaluation::{evaluate, heldout, Heldout};
+use evaluation::{evaluate, heldout, Heldout, Paired};
 use report::Row;
 use serde_json::{json, Map};
 use std::time::Instant;
@@ -326,6 +326,20 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     });
     let cml_k10 = main_row(main_key).k10.mean;
     let f32_k10 = main_f32.k10.mean;
+    let paired = [
+        Paired::of(&main_row(main_key).k5, &main_f32.k5),
+        Paired::of(&main_row(main_key).k10, &main_f32.k10),
+    ];
+    for (k, p) in ["K = 5", "K = 10"].iter().zip(&paired) {
+        println!(
+            "fixed point vs f32, {k}, per task over {} tasks: median |Δ| {:.2e}, 95th percentile {:.2e}, largest {:.2e}; fixed point worse on {:.0} %",
+            p.tasks,
+            p.median_abs,
+            p.p95_abs,
+            p.max_abs,
+            100.0 * p.share_worse
+        );
+    }
     println!(
         "{main_key} after {} meta-iterations ({:.1} ms each, {} dropped tasks, {} refused steps, {} restores); fixed point vs f32 at K = 10: {:+.2}%",
         cml_record.iterations,
@@ -347,6 +361,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut extra = Map::new();
     extra.insert("cml_f32_k10".into(), json!(f32_k10));
     extra.insert("cml_f32_k5".into(), json!(main_f32.k5.mean));
+    let paired_json = |p: &Paired| {
+        json!({"median_abs": p.median_abs, "p95_abs": p.p95_abs, "max_abs": p.max_abs,
+               "share_fixed_worse": p.share_worse, "tasks": p.tasks})
+    };
+    extra.insert(
+        "fixed_vs_f32".into(),
+        json!({"k5": paired_json(&paired[0]), "k10": paired_json(&paired[1])}),
+    );
     extra.insert("meta_iterations".into(), json!(cml_record.iterations));
     extra.insert(
         "ms_per_meta_iteration".into(),

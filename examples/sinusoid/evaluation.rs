@@ -38,7 +38,7 @@ pub fn heldout(count: usize) -> Vec<Heldout> {
 }
 
 /// Summary of per-task MSEs.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Stats {
     /// Mean over tasks that did not diverge.
     pub mean: f64,
@@ -48,6 +48,8 @@ pub struct Stats {
     pub ci95: f64,
     /// Tasks whose adaptation diverged.
     pub diverged: usize,
+    /// Every task's MSE, in the held-out set's order (`None`: diverged).
+    pub tasks: Vec<Option<f64>>,
 }
 
 impl Stats {
@@ -62,6 +64,7 @@ impl Stats {
                 median: f64::NAN,
                 ci95: f64::NAN,
                 diverged: mses.len(),
+                tasks: mses.to_vec(),
             };
         }
         let mean = ok.iter().sum::<f64>() / n as f64;
@@ -76,6 +79,46 @@ impl Stats {
             median,
             ci95: 1.96 * (var / n as f64).sqrt(),
             diverged: mses.len() - n,
+            tasks: mses.to_vec(),
+        }
+    }
+}
+
+/// Fixed point against f32 on the same tasks, task by task: a ratio of means is dominated by
+/// a few tail tasks, the paired differences are not.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Paired {
+    /// Median of |fixed − f32| over tasks where neither diverged.
+    pub median_abs: f64,
+    /// 95th percentile of the same.
+    pub p95_abs: f64,
+    /// Largest |fixed − f32|.
+    pub max_abs: f64,
+    /// Share of those tasks where fixed point is worse (higher MSE).
+    pub share_worse: f64,
+    /// Tasks compared.
+    pub tasks: usize,
+}
+
+impl Paired {
+    /// Pairs two evaluations of the same tasks (fixed point first).
+    pub fn of(fixed: &Stats, float: &Stats) -> Self {
+        let pairs: Vec<(f64, f64)> = fixed
+            .tasks
+            .iter()
+            .zip(&float.tasks)
+            .filter_map(|(a, b)| Some(((*a)?, (*b)?)))
+            .collect();
+        let mut diffs: Vec<f64> = pairs.iter().map(|(a, b)| (a - b).abs()).collect();
+        diffs.sort_by(f64::total_cmp);
+        let n = diffs.len();
+        let at = |q: f64| diffs.get(((q * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1);
+        Paired {
+            median_abs: at(0.5).copied().unwrap_or(f64::NAN),
+            p95_abs: at(0.95).copied().unwrap_or(f64::NAN),
+            max_abs: diffs.last().copied().unwrap_or(f64::NAN),
+            share_worse: pairs.iter().filter(|(a, b)| a > b).count() as f64 / n.max(1) as f64,
+            tasks: n,
         }
     }
 }
