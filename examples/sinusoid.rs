@@ -37,7 +37,7 @@ mod plot;
 mod report;
 
 use args::{Args, MetaScalar, ModelKind};
-use baselines::{memory_per_task, FirstOrder, Implicit, NO_LAMBDA};
+use baselines::{memory_per_task, FirstOrder, Implicit, CG_ITERATIONS, NO_LAMBDA};
 use evaluation::{evaluate, heldout, Heldout, Paired};
 use report::Row;
 use serde_json::{json, Map};
@@ -239,7 +239,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         &cml32,
         &FAMILY,
         theta_cml.clone(),
-        &baseline("implicit", 2, adam(1e-2), cml_config().free_steps),
+        &baseline("implicit", 10, adam(1e-2), cml_config().free_steps),
     )?;
     let maml = train::train_with(
         &train::Maml {
@@ -291,7 +291,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         ),
         row(
             "implicit",
-            "implicit, dense solve f64 (ω, λ)".into(),
+            format!("implicit (iMAML), CG ≤ {CG_ITERATIONS} f64 (ω, λ)"),
             &cml32,
             &implicit.theta,
             &tasks,

@@ -17,8 +17,9 @@
 //! defined. Tanh makes the inner loss smooth, so the comparison is meaningful.
 
 use tinycml::reference::{
-    cosine, hessian, hessian_vector_product, implicit_gradient, loss_gradient, norm,
-    relative_error, ridge::Ridge, solve_inner, Gradient, InnerSolve,
+    conjugate_gradient, cosine, hessian, hessian_vector_product, implicit_gradient,
+    implicit_gradient_cg, loss_gradient, norm, relative_error, ridge::Ridge, solve_inner, Gradient,
+    InnerSolve,
 };
 use tinycml::*;
 
@@ -232,4 +233,93 @@ fn cml_estimate_matches_the_implicit_gradient_on_sinusoids_f64() {
 #[test]
 fn cml_estimate_matches_the_implicit_gradient_on_sinusoids_q16_16() {
     check::<Q16_16>(0.99);
+}
+
+#[test]
+fn conjugate_gradients_reach_the_dense_solve() {
+    // The iMAML baseline's solve (Hessian-vector products only) against the dense oracle, at
+    // a converged minimiser of a 1-8-8-1 tanh network (P = 97).
+    let model = Mlp::<1, 8, 8>::new(Activation::Tanh);
+    let (_, support, query) = task::<f64>(41);
+    let omega = omega(42, 8, SMALL_P);
+    let lambda = vec![0.5; SMALL_P];
+    let settings = InnerSolve {
+        lr: 0.05,
+        max_steps: 20_000,
+        tolerance: 1e-10,
+        newton_steps: 4,
+    };
+    let solved = solve_inner(
+        &model,
+        &SquaredError,
+        &omega,
+        &omega,
+        &lambda,
+        &support,
+        &[],
+        0.0,
+        &settings,
+    )
+    .unwrap();
+    assert!(solved.grad_norm <= 1e-10);
+    let dense = implicit_gradient(
+        &model,
+        &SquaredError,
+        &solved.phi,
+        &omega,
+        &lambda,
+        &support,
+        &query,
+    )
+    .unwrap()
+    .concat();
+    let run = |iterations| {
+        let (g, residual) = implicit_gradient_cg(
+            &model,
+            &SquaredError,
+            &solved.phi,
+            &omega,
+            &lambda,
+            &support,
+            &query,
+            iterations,
+        )
+        .unwrap();
+        (relative_error(&g.concat(), &dense), residual)
+    };
+    let (few, few_residual) = run(3);
+    let (full, full_residual) = run(200);
+    assert!(full < 1e-8, "200 iterations: relative error {full:e}");
+    assert!(full_residual < 1e-9);
+    // Fewer iterations are a real approximation, not the same answer.
+    assert!(few > 10.0 * full && few_residual > full_residual);
+}
+
+#[test]
+fn conjugate_gradient_solves_a_known_system_and_stops_on_negative_curvature() {
+    // A = diag(1, 2, 3) + 1·1ᵀ, b = A·[1, −1, 2].
+    let apply = |a: &[[f64; 3]; 3]| {
+        let a = *a;
+        move |v: &[f64], out: &mut [f64]| {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = (0..3).map(|j| a[i][j] * v[j]).sum();
+            }
+            Ok(())
+        }
+    };
+    let a = [[2.0, 1.0, 1.0], [1.0, 3.0, 1.0], [1.0, 1.0, 4.0]];
+    let x = [1.0, -1.0, 2.0];
+    let b: Vec<f64> = (0..3)
+        .map(|i| (0..3).map(|j| a[i][j] * x[j]).sum())
+        .collect();
+    let solution = conjugate_gradient(apply(&a), &b, 10, 1e-14).unwrap();
+    assert!(relative_error(&solution.x, &x) < 1e-12);
+    assert!(
+        solution.iterations <= 3,
+        "CG ends in n steps in exact arithmetic"
+    );
+    let indefinite = [[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+    let stopped = conjugate_gradient(apply(&indefinite), &[1.0, 0.0, 0.0], 10, 1e-14).unwrap();
+    assert_eq!(stopped.iterations, 0);
+    assert!(stopped.x.iter().all(|v| v.is_finite()));
 }

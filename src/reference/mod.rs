@@ -14,6 +14,8 @@
 //!   the library's own back-propagation: exact, with no finite-difference step to tune.
 //! - [`hessian_vector_product`]: `H·v` at the cost of one gradient, for methods that need
 //!   curvature along a direction only (unrolled MAML, conjugate gradients).
+//! - [`conjugate`]: the implicit gradient by conjugate gradients on those products (iMAML),
+//!   without forming the Hessian.
 //! - [`dual_system`]: the same implicit gradient for the dual system's body and initial
 //!   fast state, mixed second derivatives included.
 //! - [`solve_inner`]: an `f64` inner solve to a stated gradient norm (gradient descent, then
@@ -21,10 +23,12 @@
 //!
 //! Dense linear algebra comes from `nalgebra`; nothing here is needed on a device.
 
+pub mod conjugate;
 mod dual;
 pub mod dual_system;
 pub mod ridge;
 
+pub use conjugate::{conjugate_gradient, implicit_gradient_cg, CgSolution};
 pub use dual::Dual;
 pub use dual_system::{dual_implicit_gradient, DualGradient, FixedBody};
 
