@@ -36,7 +36,7 @@ mod plot;
 #[path = "sinusoid/report.rs"]
 mod report;
 
-use args::{Args, MetaScalar, ModelKind};
+use args::{Args, Baseline, MetaScalar, ModelKind};
 use baselines::{memory_per_task, FirstOrder, Implicit, CG_ITERATIONS, NO_LAMBDA};
 use evaluation::{evaluate, heldout, Heldout, Paired};
 use report::Row;
@@ -193,142 +193,233 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     let tasks = heldout(args.heldout_tasks);
 
-    // 1. CML, the main job: the complex synapse, or the dual system with `--model dual`.
-    let (main_rows, cml_record) = match args.model {
-        ModelKind::Synapse => synapse_rows(args, &tasks)?,
-        ModelKind::Dual => dual_rows(args, &tasks)?,
+    // 1. CML, the main job: the complex synapse, or the dual system with `--model dual`
+    //    (skipped when `--method` names one baseline to run alone).
+    let main = match (args.method, args.model) {
+        (Some(_), _) => None,
+        (None, ModelKind::Synapse) => Some(synapse_rows(args, &tasks)?),
+        (None, ModelKind::Dual) => Some(dual_rows(args, &tasks)?),
     };
 
     // 2. Baselines, trained by the same driver on the same task stream (f32 host, implicit and
-    //    MAML with f64 reference curvature).
+    //    MAML with f64 reference curvature). A baseline run alone (`--method NAME`) gets the
+    //    main budget (`--full`: 540 s on one core).
     let plain = Cml::<f32, _, P>::new(model(), plain_config())?;
     let cml32 = Cml::<f32, _, P>::new(model(), cml_config())?;
     let cml64 = Cml::<f64, _, P>::new(model(), cml_config())?;
     let theta_plain = initial_theta::<f32>(args.seed, NO_LAMBDA)?;
     let theta_cml = initial_theta::<f32>(args.seed, 1.0)?;
+    let budget = if args.method.is_some() {
+        args.cml_seconds
+    } else {
+        args.baseline_seconds
+    };
     let baseline = |label, meta_batch, outer, steps| Settings {
         meta_batch,
         outer,
         validation_steps: Some(steps),
-        validation_points: 2,
-        ..settings(args, label, args.baseline_seconds)
+        validation_points: if args.method.is_some() { 24 } else { 2 },
+        ..settings(args, label, budget)
     };
     let adam = |lr| Outer::Adam {
         lr,
         log_lambda: true,
     };
-    let reptile = train::train_with(
-        &train::Reptile {
-            rule: &plain,
-            steps: 5,
-        },
-        &plain,
-        &FAMILY,
-        theta_plain.clone(),
-        &baseline("reptile", 10, Outer::Sgd { lr: 1.0 }, SHORT_STEPS),
-    )?;
-    let first_order = train::train_with(
-        &FirstOrder { cml: &cml32 },
-        &cml32,
-        &FAMILY,
-        theta_cml.clone(),
-        &baseline("first-order", 10, adam(1e-2), cml_config().free_steps),
-    )?;
-    let implicit = train::train_with(
-        &Implicit { cml: &cml64 },
-        &cml32,
-        &FAMILY,
-        theta_cml.clone(),
-        &baseline("implicit", 10, adam(1e-2), cml_config().free_steps),
-    )?;
-    let maml = train::train_with(
-        &train::Maml {
-            model: SinusoidMlp::new(Activation::Relu),
-            loss: SquaredError,
-            steps: 5,
-            lr: 0.01,
-        },
-        &plain,
-        &FAMILY,
-        theta_plain.clone(),
-        &baseline("maml", 10, adam(1e-3), SHORT_STEPS),
-    )?;
+    let runs = |method: Baseline| args.method.is_none_or(|m| m == method);
+    let reptile = runs(Baseline::Reptile)
+        .then(|| {
+            train::train_with(
+                &train::Reptile {
+                    rule: &plain,
+                    steps: 5,
+                },
+                &plain,
+                &FAMILY,
+                theta_plain.clone(),
+                &baseline("reptile", 10, Outer::Sgd { lr: 1.0 }, SHORT_STEPS),
+            )
+        })
+        .transpose()?;
+    let first_order = runs(Baseline::FirstOrder)
+        .then(|| {
+            train::train_with(
+                &FirstOrder { cml: &cml32 },
+                &cml32,
+                &FAMILY,
+                theta_cml.clone(),
+                &baseline("first-order", 10, adam(1e-2), cml_config().free_steps),
+            )
+        })
+        .transpose()?;
+    let implicit = runs(Baseline::Implicit)
+        .then(|| {
+            train::train_with(
+                &Implicit { cml: &cml64 },
+                &cml32,
+                &FAMILY,
+                theta_cml.clone(),
+                &baseline("implicit", 10, adam(1e-2), cml_config().free_steps),
+            )
+        })
+        .transpose()?;
+    let maml = runs(Baseline::Maml)
+        .then(|| {
+            train::train_with(
+                &train::Maml {
+                    model: SinusoidMlp::new(Activation::Relu),
+                    loss: SquaredError,
+                    steps: 5,
+                    lr: 0.01,
+                },
+                &plain,
+                &FAMILY,
+                theta_plain.clone(),
+                &baseline("maml", 10, adam(1e-3), SHORT_STEPS),
+            )
+        })
+        .transpose()?;
 
     // 3. Evaluation on the held-out set.
     println!("evaluating on {} held-out tasks …", tasks.len());
     let t = args.threads.max(2);
     let full = cml_config().free_steps;
-    let rows = vec![
-        row(
-            "no_meta",
-            "no meta-learning (init, plain GD)".into(),
-            &plain,
-            &theta_plain,
-            &tasks,
-            SHORT_STEPS,
-            t,
-            None,
-        ),
-        row(
+    let mut rows = vec![row(
+        "no_meta",
+        "no meta-learning (init, plain GD)".into(),
+        &plain,
+        &theta_plain,
+        &tasks,
+        SHORT_STEPS,
+        t,
+        None,
+    )];
+    let mut records: Vec<(&str, Record)> = Vec::new();
+    if let Some(run) = &reptile {
+        let r = record(run);
+        rows.push(row(
             "reptile",
             "Reptile (5 steps, ε = 1)".into(),
             &plain,
-            &reptile.theta,
+            &run.theta,
             &tasks,
             SHORT_STEPS,
             t,
-            Some(&record(&reptile)),
-        ),
-        row(
+            Some(&r),
+        ));
+        records.push(("reptile", r));
+    }
+    if let Some(run) = &first_order {
+        let r = record(run);
+        rows.push(row(
             "first_order",
             "first order T1–T2 (ω, λ)".into(),
             &cml32,
-            &first_order.theta,
+            &run.theta,
             &tasks,
             full,
             t,
-            Some(&record(&first_order)),
-        ),
-        row(
+            Some(&r),
+        ));
+        records.push(("first_order", r));
+    }
+    if let Some(run) = &implicit {
+        let r = record(run);
+        let label = format!("implicit (iMAML), CG ≤ {CG_ITERATIONS} f64 (ω, λ)");
+        rows.push(row(
             "implicit",
-            format!("implicit (iMAML), CG ≤ {CG_ITERATIONS} f64 (ω, λ)"),
+            label,
             &cml32,
-            &implicit.theta,
+            &run.theta,
             &tasks,
             full,
             t,
-            Some(&record(&implicit)),
-        ),
-        row(
+            Some(&r),
+        ));
+        records.push(("implicit", r));
+    }
+    if let Some(run) = &maml {
+        let r = record(run);
+        rows.push(row(
             "maml",
             "MAML, 5 unrolled steps, f64 HVP".into(),
             &plain,
-            &maml.theta,
+            &run.theta,
             &tasks,
             SHORT_STEPS,
             t,
-            Some(&record(&maml)),
-        ),
-    ]
-    .into_iter()
-    .chain(main_rows)
-    .collect::<Vec<_>>();
-    report::table(&rows, tasks.len());
-    let main_key = match args.model {
-        ModelKind::Synapse => "cml",
-        ModelKind::Dual => "dual",
+            Some(&r),
+        ));
+        records.push(("maml", r));
+    }
+    let main_key = match (args.method, args.model) {
+        (Some(method), _) => method.key(),
+        (None, ModelKind::Synapse) => "cml",
+        (None, ModelKind::Dual) => "dual",
     };
-    let main_row = |key: &str| rows.iter().find(|r| r.key == key).expect("the main rows");
-    let main_f32 = main_row(if main_key == "cml" {
+    let mut extra = Map::new();
+    let main_record = match main {
+        Some((main_rows, record)) => {
+            rows.extend(main_rows);
+            fixed_vs_f32(&rows, main_key, &record, &mut extra);
+            record
+        }
+        None => records
+            .pop()
+            .map(|(_, record)| record)
+            .ok_or("--method names no baseline")?,
+    };
+    report::table(&rows, tasks.len());
+
+    let mut header = Map::new();
+    header.insert("task".into(), json!("sinusoid"));
+    header.insert("scalar".into(), json!(Q16_16::name()));
+    header.insert("meta_scalar".into(), json!(args.meta_scalar.name()));
+    header.insert("model".into(), json!(main_key));
+    header.insert("tasks_evaluated".into(), json!(tasks.len()));
+    header.insert("heldout_seed".into(), json!(sinusoid::HELDOUT_SEED));
+    header.insert("seed".into(), json!(args.seed));
+    extra.insert("meta_iterations".into(), json!(main_record.iterations));
+    extra.insert(
+        "ms_per_meta_iteration".into(),
+        json!(1e3 * main_record.training_seconds / main_record.iterations.max(1) as f64),
+    );
+    extra.insert("threads".into(), json!(args.threads));
+    extra.insert("dropped_tasks".into(), json!(main_record.dropped));
+    extra.insert("restores".into(), json!(main_record.restored));
+    extra.insert("preset".into(), json!(args.preset));
+    extra.insert(
+        "meta_validation".into(),
+        json!(main_record
+            .curve
+            .iter()
+            .map(|c| json!({"iteration": c.iteration, "seconds": c.seconds, "mse": c.loss}))
+            .collect::<Vec<_>>()),
+    );
+    extra.insert("seconds".into(), json!(started.elapsed().as_secs_f64()));
+    println!("{}", report::json_line(&rows, header, extra));
+    Ok(())
+}
+
+/// Prints and records how the main model's fixed-point adaptation compares with f32 on the
+/// same state: task by task, and as the ratio of means.
+fn fixed_vs_f32(
+    rows: &[Row],
+    main_key: &str,
+    record: &Record,
+    extra: &mut Map<String, serde_json::Value>,
+) {
+    let find = |key: &str| rows.iter().find(|r| r.key == key);
+    let f32_key = if main_key == "cml" {
         "cml_f32"
     } else {
         "dual_f32"
-    });
-    let cml_k10 = main_row(main_key).k10.mean;
-    let f32_k10 = main_f32.k10.mean;
+    };
+    let (Some(fixed), Some(float)) = (find(main_key), find(f32_key)) else {
+        return;
+    };
     let paired = [
-        Paired::of(&main_row(main_key).k5, &main_f32.k5),
-        Paired::of(&main_row(main_key).k10, &main_f32.k10),
+        Paired::of(&fixed.k5, &float.k5),
+        Paired::of(&fixed.k10, &float.k10),
     ];
     for (k, p) in ["K = 5", "K = 10"].iter().zip(&paired) {
         println!(
@@ -342,53 +433,23 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     println!(
         "{main_key} after {} meta-iterations ({:.1} ms each, {} dropped tasks, {} refused steps, {} restores); fixed point vs f32 at K = 10: {:+.2}%",
-        cml_record.iterations,
-        1e3 * cml_record.training_seconds / cml_record.iterations.max(1) as f64,
-        cml_record.dropped,
-        cml_record.rejected,
-        cml_record.restored,
-        100.0 * (cml_k10 / f32_k10 - 1.0)
+        record.iterations,
+        1e3 * record.training_seconds / record.iterations.max(1) as f64,
+        record.dropped,
+        record.rejected,
+        record.restored,
+        100.0 * (fixed.k10.mean / float.k10.mean - 1.0)
     );
-
-    let mut header = Map::new();
-    header.insert("task".into(), json!("sinusoid"));
-    header.insert("scalar".into(), json!(Q16_16::name()));
-    header.insert("meta_scalar".into(), json!(args.meta_scalar.name()));
-    header.insert("model".into(), json!(main_key));
-    header.insert("tasks_evaluated".into(), json!(tasks.len()));
-    header.insert("heldout_seed".into(), json!(sinusoid::HELDOUT_SEED));
-    header.insert("seed".into(), json!(args.seed));
-    let mut extra = Map::new();
-    extra.insert("cml_f32_k10".into(), json!(f32_k10));
-    extra.insert("cml_f32_k5".into(), json!(main_f32.k5.mean));
     let paired_json = |p: &Paired| {
         json!({"median_abs": p.median_abs, "p95_abs": p.p95_abs, "max_abs": p.max_abs,
                "share_fixed_worse": p.share_worse, "tasks": p.tasks})
     };
+    extra.insert("cml_f32_k10".into(), json!(float.k10.mean));
+    extra.insert("cml_f32_k5".into(), json!(float.k5.mean));
     extra.insert(
         "fixed_vs_f32".into(),
         json!({"k5": paired_json(&paired[0]), "k10": paired_json(&paired[1])}),
     );
-    extra.insert("meta_iterations".into(), json!(cml_record.iterations));
-    extra.insert(
-        "ms_per_meta_iteration".into(),
-        json!(1e3 * cml_record.training_seconds / cml_record.iterations.max(1) as f64),
-    );
-    extra.insert("threads".into(), json!(args.threads));
-    extra.insert("dropped_tasks".into(), json!(cml_record.dropped));
-    extra.insert("restores".into(), json!(cml_record.restored));
-    extra.insert("preset".into(), json!(args.preset));
-    extra.insert(
-        "meta_validation".into(),
-        json!(cml_record
-            .curve
-            .iter()
-            .map(|c| json!({"iteration": c.iteration, "seconds": c.seconds, "mse": c.loss}))
-            .collect::<Vec<_>>()),
-    );
-    extra.insert("seconds".into(), json!(started.elapsed().as_secs_f64()));
-    println!("{}", report::json_line(&rows, header, extra));
-    Ok(())
 }
 
 /// The complex synapse: meta-train, export, read back in the device format and in f32, and

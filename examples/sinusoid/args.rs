@@ -30,6 +30,31 @@ pub enum ModelKind {
     Dual,
 }
 
+/// A baseline to run alone with the main budget (`--method NAME`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Baseline {
+    /// Reptile.
+    Reptile,
+    /// First order (T1–T2).
+    FirstOrder,
+    /// Implicit gradient by conjugate gradients (iMAML).
+    Implicit,
+    /// MAML, second order through the unrolled steps.
+    Maml,
+}
+
+impl Baseline {
+    /// The row's JSON key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Baseline::Reptile => "reptile",
+            Baseline::FirstOrder => "first_order",
+            Baseline::Implicit => "implicit",
+            Baseline::Maml => "maml",
+        }
+    }
+}
+
 /// The dual system's recipe (`--set dual.KEY=VALUE`).
 #[derive(Clone, Copy, Debug)]
 pub struct DualSettings {
@@ -118,11 +143,13 @@ pub struct Args {
     pub model: ModelKind,
     /// The dual system's recipe.
     pub dual: DualSettings,
+    /// One baseline to run alone with the main budget instead of CML (`--method NAME`).
+    pub method: Option<Baseline>,
 }
 
 const USAGE: &str = "usage: sinusoid [--full | --smoke] [--seed N] [--meta-scalar f32|q16.16] \
 [--seconds S | --iterations N] [--baseline-seconds S] [--threads N] [--meta-lr LR] [--meta-batch N] [--tasks N] [--export PATH] \
-[--plot PATH] [--model synapse|dual] [--set dual.KEY=VALUE]... (keys: free_steps, free_lr, \
+[--plot PATH] [--method reptile|first-order|implicit|maml] [--model synapse|dual] [--set dual.KEY=VALUE]... (keys: free_steps, free_lr, \
 nudged_steps, beta, mu (a number or none), meta_lr)";
 
 impl Args {
@@ -147,6 +174,7 @@ impl Args {
             meta_batch: 12,
             model: ModelKind::Synapse,
             dual: DualSettings::default(),
+            method: None,
         };
         let mut meta_batch = None;
         let mut meta_lr = None;
@@ -191,6 +219,15 @@ impl Args {
                     }
                 }
                 "--set" => args.dual.set(&value("--set")?)?,
+                "--method" => {
+                    args.method = Some(match value("--method")?.as_str() {
+                        "reptile" => Baseline::Reptile,
+                        "first-order" => Baseline::FirstOrder,
+                        "implicit" => Baseline::Implicit,
+                        "maml" => Baseline::Maml,
+                        other => return Err(format!("unknown --method {other}; {USAGE}")),
+                    })
+                }
                 "-h" | "--help" => return Err(USAGE.to_string()),
                 other => return Err(format!("unknown flag {other}; {USAGE}")),
             }
