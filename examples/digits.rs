@@ -226,7 +226,14 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
         ("full", json!(o.full)),
         ("threads", json!(o.threads)),
         ("methods_run", json!(names)),
-        ("network", json!("64-32-32-5 ReLU, softmax cross-entropy")),
+        (
+            "network",
+            json!(if o.runs(Method::Dual) {
+                "64-32-32-5 ReLU, softmax cross-entropy; dual system: 64-32-32 tanh body, fast gains, shifts and 32-5 read-out"
+            } else {
+                "64-32-32-5 ReLU, softmax cross-entropy"
+            }),
+        ),
         ("judged_on", json!(judged_on)),
     ] {
         report.insert(key.into(), value);
