@@ -29,6 +29,33 @@ pub(crate) fn round_shift(v: i64, shift: u32) -> i64 {
     }
 }
 
+/// `clamp_i32(round_shift(v, shift))`: `v >> shift` rounded to nearest (ties up), clamped to
+/// `i32`, and whether it had to clamp.
+///
+/// The same result as the two spelled out, with the common case — no clamp — first: for
+/// `1 ≤ shift ≤ 31` the rounding addition wraps instead of saturating, and one comparison
+/// checks that the result fits. That is exact: when `v + 2^(shift−1)` does not overflow, the
+/// wrapping and the saturating sums agree; when it does (`v` within `2^(shift−1)` of
+/// `i64::MAX`), the wrapped sum is near `−2^63` and its shift, below `−2^32`, fails the check,
+/// so the clamp is formed as before.
+#[inline(always)]
+pub(crate) fn round_shift_clamp(v: i64, shift: u32) -> (i32, bool) {
+    if (1..=31).contains(&shift) {
+        let r = v.wrapping_add(1 << (shift - 1)) >> shift;
+        if r as i32 as i64 == r {
+            return (r as i32, false);
+        }
+    }
+    round_shift_clamp_slow(v, shift)
+}
+
+/// [`round_shift_clamp`] where the result may not fit.
+#[cold]
+#[inline(never)]
+fn round_shift_clamp_slow(v: i64, shift: u32) -> (i32, bool) {
+    clamp_i32(round_shift(v, shift))
+}
+
 /// `n / d` rounded to nearest (ties away from zero); `d` must not be zero.
 #[inline(always)]
 fn round_div(n: i64, d: i64) -> i64 {
@@ -94,7 +121,7 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
     #[inline(always)]
     fn mul(self, other: Self) -> Self {
         let wide = self.to_bits() as i64 * other.to_bits() as i64;
-        Self::from_bits(clamp_i32(round_shift(wide, Self::FRAC_NBITS)).0)
+        Self::from_bits(round_shift_clamp(wide, Self::FRAC_NBITS).0)
     }
     #[inline]
     fn div(self, other: Self) -> Self {
@@ -165,7 +192,7 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
     }
     #[inline(always)]
     fn from_wide(acc: i64, sat: &mut Saturations) -> Self {
-        let (bits, clamped) = clamp_i32(round_shift(acc, Self::FRAC_NBITS));
+        let (bits, clamped) = round_shift_clamp(acc, Self::FRAC_NBITS);
         sat.record(clamped);
         Self::from_bits(bits)
     }
