@@ -15,7 +15,7 @@
 //! When the guard fails, the kernel calls the generic one: the same bits by construction.
 //! `tests/kernels.rs` compares the two on random inputs, values at the rails included.
 
-use super::fixed_point::round_shift_clamp;
+use super::fixed_point::{round_shift_clamp, wide_mul};
 use super::{FixedPair, Precision, Saturations, Scalar};
 use crate::inner::{Anchor, Strength};
 use crate::nn::dense::{self, InputErrors};
@@ -71,7 +71,7 @@ fn rounded_product_fits(product: u64, shift: u32) -> bool {
 /// [`rounded_product_fits`].
 #[inline(always)]
 fn rounded_product(a: i32, b: i32, shift: u32) -> i32 {
-    ((a as i64 * b as i64 + (1i64 << (shift - 1))) >> shift) as i32
+    ((wide_mul(a, b) + (1i64 << (shift - 1))) >> shift) as i32
 }
 
 /// Magnitude bound of a bias as a forward sum's start, `|b| · 2^FA ≤ 2^(31+FA)`.
@@ -103,7 +103,7 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
         }
         let mut sum = 0i64;
         for (&w, &x_j) in columns.as_flattened().iter().zip(x) {
-            sum = sum.wrapping_add(w.to_bits() as i64 * x_j.to_bits() as i64);
+            sum = sum.wrapping_add(wide_mul(w.to_bits(), x_j.to_bits()));
         }
         for (z_i, &b) in z.iter_mut().zip(biases) {
             let acc = Pair::<FA, FP>::acc_from(b).wrapping_add(sum);
@@ -143,7 +143,7 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
             let (w_blocks, _) = column.as_chunks::<OUTPUT_BLOCK>();
             if let Some(w_block) = w_blocks.get(block) {
                 for (sum, &w) in sums.iter_mut().zip(w_block) {
-                    *sum = sum.wrapping_add(w.to_bits() as i64 * x_j as i64);
+                    *sum = sum.wrapping_add(wide_mul(w.to_bits(), x_j));
                 }
             }
         }
@@ -156,7 +156,7 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
         let mut sum = Pair::<FA, FP>::acc_from(b);
         for (column, &x_j) in live_columns.iter().zip(live_x) {
             if let Some(w) = column.get(rest_start + i) {
-                sum = sum.wrapping_add(w.to_bits() as i64 * x_j as i64);
+                sum = sum.wrapping_add(wide_mul(w.to_bits(), x_j));
             }
         }
         *z_i = Pair::<FA, FP>::acc_to_act(sum, sat);
@@ -224,7 +224,7 @@ pub(crate) fn input_errors<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
         } else {
             let mut sum = 0i64;
             for (&w, &d_i) in column.iter().zip(delta) {
-                sum = sum.wrapping_add(w.to_bits() as i64 * d_i.to_bits() as i64);
+                sum = sum.wrapping_add(wide_mul(w.to_bits(), d_i.to_bits()));
             }
             let error = FixedI32::<FP>::from_wide(sum, sat);
             activation.backprop::<Pair<FA, FP>>(error, x_j, sat)
@@ -256,7 +256,7 @@ where
     let rails = |v: i32| (v ^ (v >> 31)).wrapping_add(1);
     let mut at_rail = 0i32;
     let mut step = |p: &mut FixedI32<FP>, g: FixedI32<FP>, w: FixedI32<FP>, l: i32| {
-        let pulled = l as i64 * p.to_bits().saturating_sub(w.to_bits()) as i64;
+        let pulled = wide_mul(l, p.to_bits().saturating_sub(w.to_bits()));
         let pulled = round_shift_clamp(pulled, frac).0;
         let total = g.to_bits().saturating_add(pulled);
         let next = p.to_bits().saturating_sub(rounded_product(lr, total, frac));
@@ -283,6 +283,37 @@ where
 mod tests {
     use super::*;
     use crate::num::fixed_point::round_shift;
+
+    #[test]
+    fn wide_mul_halves_is_the_product() {
+        use crate::num::fixed_point::wide_mul_halves;
+        let edges = [
+            0,
+            1,
+            -1,
+            0xffff,
+            0x10000,
+            -0x10000,
+            0x7fff,
+            -0x8000,
+            i32::MAX,
+            i32::MIN,
+        ];
+        for &a in &edges {
+            for &b in &edges {
+                assert_eq!(wide_mul_halves(a, b), a as i64 * b as i64, "{a} · {b}");
+            }
+        }
+        let mut rng = crate::SplitMix64::new(5);
+        for _ in 0..100_000 {
+            let r = rng.next_u64();
+            let (a, b) = (
+                (r as i32) >> (r >> 59),
+                ((r >> 32) as i32) >> ((r >> 54) & 31),
+            );
+            assert_eq!(wide_mul_halves(a, b), a as i64 * b as i64, "{a} · {b}");
+        }
+    }
 
     #[test]
     fn round_shift_clamp_is_round_shift_then_clamp() {

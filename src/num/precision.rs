@@ -5,7 +5,7 @@
 //! ([`Q16_16`]: Q16.16 activations, Q8.24 weights), and the mixed products a layer needs —
 //! weight × activation — are formed here, once, in a wide accumulator.
 
-use super::fixed_point::round_shift_clamp;
+use super::fixed_point::{round_shift_counted, wide_mul};
 use super::kernels;
 use super::{Saturations, Scalar};
 use core::marker::PhantomData;
@@ -175,9 +175,7 @@ pub type Q8_24 = FixedPair<I8F24, I8F24>;
 /// `v >> shift` rounded to nearest and clamped to `i32`, counting a clamp.
 #[inline(always)]
 fn round_to_i32(v: i64, shift: u32, sat: &mut Saturations) -> i32 {
-    let (bits, clamped) = round_shift_clamp(v, shift);
-    sat.record(clamped);
-    bits
+    round_shift_counted(v, shift, sat)
 }
 
 impl<FA, FP> Precision for FixedPair<FixedI32<FA>, FixedI32<FP>>
@@ -203,7 +201,7 @@ where
     }
     #[inline(always)]
     fn mac(acc: i64, w: Self::Param, x: Self::Act) -> i64 {
-        acc.saturating_add(w.to_bits() as i64 * x.to_bits() as i64)
+        acc.saturating_add(wide_mul(w.to_bits(), x.to_bits()))
     }
     #[inline(always)]
     fn acc_add(a: i64, b: i64) -> i64 {
