@@ -136,12 +136,6 @@ pub fn backward<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
     for (g_b, &d_i) in grad_biases.iter_mut().zip(delta) {
         *g_b = g_b.add(d_i);
     }
-    if OUTPUTS == 1 {
-        // A single output's weights and their gradient are one contiguous row each.
-        let (row, grad_row) = (columns.as_flattened(), grad_columns.as_flattened_mut());
-        let d = delta.first().copied().unwrap_or(N::Param::ZERO);
-        return backward_one_output::<N, INPUTS>(row, x, d, grad_row, input_errors, sat);
-    }
     N::dense_weight_gradient::<INPUTS, OUTPUTS>(x, delta, grad_columns, sat);
     if let Some(input_errors) = input_errors {
         N::dense_input_errors::<INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat);
@@ -157,6 +151,14 @@ pub(crate) fn weight_gradient_generic<N: Precision, const INPUTS: usize, const O
     grad_columns: &mut [[N::Param; OUTPUTS]; INPUTS],
     sat: &mut Saturations,
 ) {
+    if OUTPUTS == 1 {
+        // A single output's gradient is one contiguous row.
+        let d = delta.first().copied().unwrap_or(N::Param::ZERO);
+        for (g, &x_j) in grad_columns.as_flattened_mut().iter_mut().zip(x) {
+            *g = g.add(N::mul_param_act(d, x_j, sat));
+        }
+        return;
+    }
     for (column, &x_j) in grad_columns
         .iter_mut()
         .zip(x)
@@ -199,6 +201,15 @@ pub(crate) fn input_errors_generic<N: Precision, const INPUTS: usize, const OUTP
     InputErrors { errors, activation }: InputErrors<'_, N, INPUTS>,
     sat: &mut Saturations,
 ) {
+    if OUTPUTS == 1 {
+        // A single output's weights are one contiguous row: one product per input.
+        let d = delta.first().copied().unwrap_or(N::Param::ZERO);
+        for ((d_in, &w), &x_j) in errors.iter_mut().zip(columns.as_flattened()).zip(x) {
+            let product = N::Param::wide_mac(N::Param::wide_zero(), w, d);
+            *d_in = activation.backprop::<N>(N::Param::from_wide(product, sat), x_j, sat);
+        }
+        return;
+    }
     let blocks = errors
         .chunks_mut(ERROR_BLOCK)
         .zip(columns.chunks(ERROR_BLOCK))
@@ -217,27 +228,6 @@ pub(crate) fn input_errors_generic<N: Precision, const INPUTS: usize, const OUTP
                 let sum = lane_total(sums, N::Param::wide_add);
                 activation.backprop::<N>(N::Param::from_wide(sum, sat), x_j, sat)
             };
-        }
-    }
-}
-
-/// [`backward`] for a layer with one output, whose weights `row` are contiguous.
-#[inline(always)]
-fn backward_one_output<N: Precision, const INPUTS: usize>(
-    row: &[N::Param],
-    x: &[N::Act; INPUTS],
-    delta: N::Param,
-    grad_row: &mut [N::Param],
-    input_errors: Option<InputErrors<'_, N, INPUTS>>,
-    sat: &mut Saturations,
-) {
-    for (g, &x_j) in grad_row.iter_mut().zip(x) {
-        *g = g.add(N::mul_param_act(delta, x_j, sat));
-    }
-    if let Some(InputErrors { errors, activation }) = input_errors {
-        for ((d_in, &w), &x_j) in errors.iter_mut().zip(row).zip(x) {
-            let product = N::Param::wide_mac(N::Param::wide_zero(), w, delta);
-            *d_in = activation.backprop::<N>(N::Param::from_wide(product, sat), x_j, sat);
         }
     }
 }

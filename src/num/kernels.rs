@@ -19,6 +19,7 @@ use super::fixed_point::{round_shift_clamp, wide_mul};
 use super::{FixedPair, Precision, Saturations, Scalar};
 use crate::inner::{Anchor, Strength};
 use crate::nn::dense::{self, InputErrors};
+use crate::nn::Activation;
 use fixed::types::extra::LeEqU32;
 use fixed::FixedI32;
 
@@ -184,15 +185,76 @@ pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>
             sat,
         );
     }
+    if OUTPUTS == 1 {
+        // One output: one contiguous row, every product by the same `δ`.
+        let by_delta = RoundedProduct::new(delta.first().map_or(0, |d| d.to_bits()), frac_act);
+        for (g, &x_j) in grad_columns.as_flattened_mut().iter_mut().zip(x) {
+            let product = by_delta.times(x_j.to_bits());
+            *g = FixedI32::from_bits(g.to_bits().saturating_add(product));
+        }
+        return;
+    }
     for (column, &x_j) in grad_columns.iter_mut().zip(x) {
         let x_j = x_j.to_bits();
         if x_j == 0 {
             continue;
         }
+        let by_x = RoundedProduct::new(x_j, frac_act);
         for (g, &d_i) in column.iter_mut().zip(delta) {
-            let product = rounded_product(d_i.to_bits(), x_j, frac_act);
+            let product = by_x.times(d_i.to_bits());
             *g = FixedI32::from_bits(g.to_bits().saturating_add(product));
         }
+    }
+}
+
+/// [`rounded_product`] by one fixed factor `x`, for many `d`: `(d·x + 2^(s−1)) >> s`, where
+/// the caller has checked that it fits ([`rounded_product_fits`]).
+///
+/// Split `x = x_h·2^s + x_l` with `x_l ∈ [−2^(s−1), 2^(s−1))`; then exactly
+/// `(d·x + 2^(s−1)) >> s = d·x_h + ((d·x_l + 2^(s−1)) >> s)`, and the second term is
+/// `(d·(x_l·2^(32−s)) + 2^31) >> 32`, the rounded high word of a 32 × 32 product (`SMMLAR`
+/// on a Cortex-M4, with the `MUL` of `d·x_h` as its addend): two instructions per product
+/// where the 64-bit product, its rounding and its shift took five. Both sides are computed
+/// modulo 2^32, and the result fits in `i32`, so they agree. On ARMv6-M, which has neither
+/// instruction, the plain [`rounded_product`].
+#[derive(Clone, Copy)]
+#[cfg_attr(
+    all(target_arch = "arm", not(target_has_atomic = "32")),
+    allow(dead_code)
+)]
+struct RoundedProduct {
+    x: i32,
+    shift: u32,
+    high: i32,
+    low: i32,
+}
+
+impl RoundedProduct {
+    #[inline(always)]
+    fn new(x: i32, shift: u32) -> Self {
+        let split = (1..=31).contains(&shift);
+        let high = if split {
+            ((x as i64 + (1i64 << (shift - 1))) >> shift) as i32
+        } else {
+            0
+        };
+        let low = if split { x << (32 - shift) } else { 0 };
+        Self {
+            x,
+            shift,
+            high,
+            low,
+        }
+    }
+
+    #[inline(always)]
+    fn times(self, d: i32) -> i32 {
+        #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+        if (1..=31).contains(&self.shift) {
+            let rounded_high = ((d as i64 * self.low as i64 + (1i64 << 31)) >> 32) as i32;
+            return d.wrapping_mul(self.high).wrapping_add(rounded_high);
+        }
+        rounded_product(d, self.x, self.shift)
     }
 }
 
@@ -218,6 +280,41 @@ pub(crate) fn input_errors<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
         );
     }
     let InputErrors { errors, activation } = input_errors;
+    if OUTPUTS == 1 {
+        // One output: one product `w_j · δ` per input, rounded to the weights' format. It
+        // fits when `2^31 · |δ|` does; then `from_wide` would neither clamp nor count.
+        let frac = FixedI32::<FP>::FRAC_NBITS;
+        let d = delta.first().map_or(0, |d| d.to_bits());
+        if !rounded_product_fits(bound(ones(d)) << 31, frac) {
+            return dense::input_errors_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(
+                columns,
+                x,
+                delta,
+                InputErrors { errors, activation },
+                sat,
+            );
+        }
+        let by_delta = RoundedProduct::new(d, frac);
+        let row = columns.as_flattened().iter().zip(x);
+        match activation {
+            Activation::Tanh => {
+                for (d_in, (&w, &x_j)) in errors.iter_mut().zip(row) {
+                    let error = FixedI32::from_bits(by_delta.times(w.to_bits()));
+                    *d_in = activation.backprop::<Pair<FA, FP>>(error, x_j, sat);
+                }
+            }
+            Activation::Relu | Activation::Identity => {
+                for (d_in, (&w, &x_j)) in errors.iter_mut().zip(row) {
+                    *d_in = if activation.blocks(x_j) {
+                        FixedI32::ZERO
+                    } else {
+                        FixedI32::from_bits(by_delta.times(w.to_bits()))
+                    };
+                }
+            }
+        }
+        return;
+    }
     for ((d_in, column), &x_j) in errors.iter_mut().zip(columns).zip(x) {
         *d_in = if activation.blocks(x_j) {
             FixedI32::ZERO
@@ -251,7 +348,7 @@ where
     if !(1..=32).contains(&frac) || !rounded_product_fits(bound(ones(lr.to_bits())) << 31, frac) {
         return crate::inner::update_generic::<Pair<FA, FP>, P>(phi, grad, anchor, lr);
     }
-    let lr = lr.to_bits();
+    let by_lr = RoundedProduct::new(lr.to_bits(), frac);
     // `v ^ (v >> 31)` is `i32::MAX` exactly for the two rails: adding 1 then sets bit 31.
     let rails = |v: i32| (v ^ (v >> 31)).wrapping_add(1);
     let mut at_rail = 0i32;
@@ -259,7 +356,7 @@ where
         let pulled = wide_mul(l, p.to_bits().saturating_sub(w.to_bits()));
         let pulled = round_shift_clamp(pulled, frac).0;
         let total = g.to_bits().saturating_add(pulled);
-        let next = p.to_bits().saturating_sub(rounded_product(lr, total, frac));
+        let next = p.to_bits().saturating_sub(by_lr.times(total));
         *p = FixedI32::from_bits(next);
         at_rail |= rails(total) | rails(next);
     };
