@@ -116,16 +116,14 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
     let Some(first) = columns.first() else {
         return dense::forward_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(columns, biases, x, z, sat);
     };
-    let mut live_columns = [first; INPUTS];
-    let mut live_x = [0i32; INPUTS];
+    let mut live_inputs = [(first, 0i32); INPUTS];
     let mut live = 0;
     let mut ors = 0;
     for (column, &x_j) in columns.iter().zip(x) {
         let bits = x_j.to_bits();
         if bits != 0 {
-            if let (Some(c), Some(v)) = (live_columns.get_mut(live), live_x.get_mut(live)) {
-                *c = column;
-                *v = bits;
+            if let Some(slot) = live_inputs.get_mut(live) {
+                *slot = (column, bits);
             }
             live += 1;
             ors |= ones(bits);
@@ -134,13 +132,12 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
     if !sums_fit(start, live, bound(ors)) {
         return dense::forward_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(columns, biases, x, z, sat);
     }
-    let live_columns = live_columns.get(..live).unwrap_or(&[]);
-    let live_x = live_x.get(..live).unwrap_or(&[]);
+    let live_inputs = live_inputs.get(..live).unwrap_or(&[]);
     let (z_blocks, z_rest) = z.as_chunks_mut::<OUTPUT_BLOCK>();
     let (b_blocks, b_rest) = biases.as_chunks::<OUTPUT_BLOCK>();
     for (block, (z_block, b_block)) in z_blocks.iter_mut().zip(b_blocks).enumerate() {
         let mut sums = b_block.map(Pair::<FA, FP>::acc_from);
-        for (column, &x_j) in live_columns.iter().zip(live_x) {
+        for &(column, x_j) in live_inputs {
             let (w_blocks, _) = column.as_chunks::<OUTPUT_BLOCK>();
             if let Some(w_block) = w_blocks.get(block) {
                 for (sum, &w) in sums.iter_mut().zip(w_block) {
@@ -155,7 +152,7 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
     let rest_start = OUTPUTS - z_rest.len();
     for (i, (z_i, &b)) in z_rest.iter_mut().zip(b_rest).enumerate() {
         let mut sum = Pair::<FA, FP>::acc_from(b);
-        for (column, &x_j) in live_columns.iter().zip(live_x) {
+        for &(column, x_j) in live_inputs {
             if let Some(w) = column.get(rest_start + i) {
                 sum = sum.wrapping_add(wide_mul(w.to_bits(), x_j));
             }
