@@ -326,6 +326,23 @@ pub(crate) fn input_errors<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
     }
 }
 
+/// `λ·s` rounded to the weights' format and clamped, as [`Scalar::mul`] forms it.
+///
+/// When `|s| < 2^(F−1)` (a weight within half a unit of where it is pulled back to, the
+/// usual case), `s·2^(32−F)` fits in `i32` and the product is the rounded high word of
+/// `λ·(s·2^(32−F))`, `(λ·s + 2^(F−1)) >> F` exactly, at most `2^30` in magnitude so it
+/// cannot clamp: one `SMMULR` on a Cortex-M4. Otherwise (and on ARMv6-M) the wide product
+/// with its clamp ([`round_shift_clamp`]).
+#[inline(always)]
+fn pull(lambda: i32, s: i32, frac: u32) -> i32 {
+    #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+    if (1..=31).contains(&frac) && (s as u32).wrapping_add(1 << (frac - 1)) < (1u32 << frac) {
+        let shifted = s << (32 - frac);
+        return ((lambda as i64 * shifted as i64 + (1i64 << 31)) >> 32) as i32;
+    }
+    round_shift_clamp(wide_mul(lambda, s), frac).0
+}
+
 /// [`crate::inner::update_generic`], with cheaper clamps: `lr · total` needs none when `|lr| <
 /// 1` (a vector guard), `λ · (φ − ω)` is tested element by element
 /// ([`round_shift_clamp`]), and the usability test is folded into one OR.
@@ -350,8 +367,7 @@ where
     let rails = |v: i32| (v ^ (v >> 31)).wrapping_add(1);
     let mut at_rail = 0i32;
     let mut step = |p: &mut FixedI32<FP>, g: FixedI32<FP>, w: FixedI32<FP>, l: i32| {
-        let pulled = wide_mul(l, p.to_bits().saturating_sub(w.to_bits()));
-        let pulled = round_shift_clamp(pulled, frac).0;
+        let pulled = pull(l, p.to_bits().saturating_sub(w.to_bits()), frac);
         let total = g.to_bits().saturating_add(pulled);
         let next = p.to_bits().saturating_sub(by_lr.times(total));
         *p = FixedI32::from_bits(next);
