@@ -95,19 +95,7 @@ where
         if nudged {
             add_loss_gradient(model, loss, phi, query, spec.nudge, grad, sat);
         }
-        let mut usable = true;
-        for (i, ((p, &g), &w)) in phi
-            .iter_mut()
-            .zip(grad.iter())
-            .zip(anchor.start)
-            .enumerate()
-        {
-            let l = anchor.strength_of(i);
-            let total = g.add(l.mul(p.sub(w)));
-            *p = p.sub(spec.lr.mul(total));
-            usable &= total.is_usable() & p.is_usable();
-        }
-        if !usable {
+        if !N::descent_update(phi, grad, &anchor, spec.lr) {
             return Err(Error::Diverged {
                 phase: spec.phase,
                 step,
@@ -115,4 +103,28 @@ where
         }
     }
     Ok(())
+}
+
+/// `φ ← φ − lr · (g + λ ⊙ (φ − ω))`, element by element; whether every total gradient and
+/// every new weight is [`Scalar::is_usable`]. The meaning of [`Precision::descent_update`].
+#[inline(always)]
+pub(crate) fn update_generic<N: Precision, const P: usize>(
+    phi: &mut [N::Param; P],
+    grad: &[N::Param; P],
+    anchor: &Anchor<'_, N, P>,
+    lr: N::Param,
+) -> bool {
+    let mut usable = true;
+    for (i, ((p, &g), &w)) in phi
+        .iter_mut()
+        .zip(grad.iter())
+        .zip(anchor.start)
+        .enumerate()
+    {
+        let l = anchor.strength_of(i);
+        let total = g.add(l.mul(p.sub(w)));
+        *p = p.sub(lr.mul(total));
+        usable &= total.is_usable() & p.is_usable();
+    }
+    usable
 }

@@ -72,6 +72,19 @@ pub fn forward<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
     z: &mut [N::Act; OUTPUTS],
     sat: &mut Saturations,
 ) {
+    N::dense_forward::<INPUTS, OUTPUTS>(columns, biases, x, z, sat);
+}
+
+/// [`forward`] written once for every precision: the meaning of [`Precision::dense_forward`]
+/// and the fallback of the fixed-point kernel.
+#[inline(always)]
+pub(crate) fn forward_generic<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
+    columns: &[[N::Param; OUTPUTS]; INPUTS],
+    biases: &[N::Param; OUTPUTS],
+    x: &[N::Act; INPUTS],
+    z: &mut [N::Act; OUTPUTS],
+    sat: &mut Saturations,
+) {
     if OUTPUTS == 1 {
         // A single output's weights are one contiguous row: one dot product.
         let mut lanes = [N::acc_from(N::Param::ZERO); LANES];
@@ -123,11 +136,28 @@ pub fn backward<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
     for (g_b, &d_i) in grad_biases.iter_mut().zip(delta) {
         *g_b = g_b.add(d_i);
     }
+    N::dense_weight_gradient::<INPUTS, OUTPUTS>(x, delta, grad_columns, sat);
+    if let Some(input_errors) = input_errors {
+        N::dense_input_errors::<INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat);
+    }
+}
+
+/// `grad_columns[j][i] += δ_i · x_j` for the inputs `x_j ≠ 0`, each product rounded once to
+/// the parameter format: the meaning of [`Precision::dense_weight_gradient`].
+#[inline(always)]
+pub(crate) fn weight_gradient_generic<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
+    x: &[N::Act; INPUTS],
+    delta: &[N::Param; OUTPUTS],
+    grad_columns: &mut [[N::Param; OUTPUTS]; INPUTS],
+    sat: &mut Saturations,
+) {
     if OUTPUTS == 1 {
-        // A single output's weights and their gradient are one contiguous row each.
-        let (row, grad_row) = (columns.as_flattened(), grad_columns.as_flattened_mut());
+        // A single output's gradient is one contiguous row.
         let d = delta.first().copied().unwrap_or(N::Param::ZERO);
-        return backward_one_output::<N, INPUTS>(row, x, d, grad_row, input_errors, sat);
+        for (g, &x_j) in grad_columns.as_flattened_mut().iter_mut().zip(x) {
+            *g = g.add(N::mul_param_act(d, x_j, sat));
+        }
+        return;
     }
     for (column, &x_j) in grad_columns
         .iter_mut()
@@ -137,9 +167,6 @@ pub fn backward<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
         for (g, &d_i) in column.iter_mut().zip(delta) {
             *g = g.add(N::mul_param_act(d_i, x_j, sat));
         }
-    }
-    if let Some(input_errors) = input_errors {
-        write_input_errors::<N, INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat);
     }
 }
 
@@ -154,10 +181,10 @@ pub fn input_errors<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
     input_errors: InputErrors<'_, N, INPUTS>,
     sat: &mut Saturations,
 ) {
-    write_input_errors::<N, INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat);
+    N::dense_input_errors::<INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat);
 }
 
-/// Inputs whose errors [`write_input_errors`] forms together.
+/// Inputs whose errors [`input_errors_generic`] forms together.
 const ERROR_BLOCK: usize = 8;
 
 /// `δ_in_j = σ'(z_j) · Σ_i W_ij δ_i` for every input `j` the activation lets an error through.
@@ -165,14 +192,24 @@ const ERROR_BLOCK: usize = 8;
 /// For a block of inputs at a time, the columns' partial sums are formed first and only then
 /// added up: with the two apart, the compiler keeps the first loop in whole vector registers,
 /// where adding up inside the same loop makes it split them.
+/// This is the meaning of [`Precision::dense_input_errors`].
 #[inline(always)]
-fn write_input_errors<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
+pub(crate) fn input_errors_generic<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
     columns: &[[N::Param; OUTPUTS]; INPUTS],
     x: &[N::Act; INPUTS],
     delta: &[N::Param; OUTPUTS],
     InputErrors { errors, activation }: InputErrors<'_, N, INPUTS>,
     sat: &mut Saturations,
 ) {
+    if OUTPUTS == 1 {
+        // A single output's weights are one contiguous row: one product per input.
+        let d = delta.first().copied().unwrap_or(N::Param::ZERO);
+        for ((d_in, &w), &x_j) in errors.iter_mut().zip(columns.as_flattened()).zip(x) {
+            let product = N::Param::wide_mac(N::Param::wide_zero(), w, d);
+            *d_in = activation.backprop::<N>(N::Param::from_wide(product, sat), x_j, sat);
+        }
+        return;
+    }
     let blocks = errors
         .chunks_mut(ERROR_BLOCK)
         .zip(columns.chunks(ERROR_BLOCK))
@@ -191,27 +228,6 @@ fn write_input_errors<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
                 let sum = lane_total(sums, N::Param::wide_add);
                 activation.backprop::<N>(N::Param::from_wide(sum, sat), x_j, sat)
             };
-        }
-    }
-}
-
-/// [`backward`] for a layer with one output, whose weights `row` are contiguous.
-#[inline(always)]
-fn backward_one_output<N: Precision, const INPUTS: usize>(
-    row: &[N::Param],
-    x: &[N::Act; INPUTS],
-    delta: N::Param,
-    grad_row: &mut [N::Param],
-    input_errors: Option<InputErrors<'_, N, INPUTS>>,
-    sat: &mut Saturations,
-) {
-    for (g, &x_j) in grad_row.iter_mut().zip(x) {
-        *g = g.add(N::mul_param_act(delta, x_j, sat));
-    }
-    if let Some(InputErrors { errors, activation }) = input_errors {
-        for ((d_in, &w), &x_j) in errors.iter_mut().zip(row).zip(x) {
-            let product = N::Param::wide_mac(N::Param::wide_zero(), w, delta);
-            *d_in = activation.backprop::<N>(N::Param::from_wide(product, sat), x_j, sat);
         }
     }
 }

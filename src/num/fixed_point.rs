@@ -19,6 +19,40 @@ fn clamp_i32(v: i64) -> (i32, bool) {
     }
 }
 
+/// `a · b`, exact in `i64`.
+///
+/// On ARMv6-M (Cortex-M0/M0+; recognised as 32-bit ARM without a 32-bit compare-and-swap,
+/// the only ARM profile lacking one) there is no 32 × 32 → 64 multiply, and the compiler
+/// calls `__aeabi_lmul`, a full 64 × 64 product of about 37 instructions. The product of two
+/// `i32` needs only the four 16 × 16 products of their halves ([`wide_mul_halves`]), inline.
+/// Everywhere else the plain product (one `SMULL`/`SMLAL`, or `MUL` + `MULH`).
+#[inline(always)]
+pub(crate) fn wide_mul(a: i32, b: i32) -> i64 {
+    #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+    {
+        wide_mul_halves(a, b)
+    }
+    #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+    {
+        a as i64 * b as i64
+    }
+}
+
+/// `a · b` from 16-bit halves, `a = a_h·2^16 + a_l` with `a_l ∈ [0, 2^16)`: every partial
+/// product fits its 32-bit register (`|a_h·b_l| < 2^31`), and they add up exactly in `i64`.
+#[inline(always)]
+#[cfg_attr(
+    not(any(test, all(target_arch = "arm", not(target_has_atomic = "32")))),
+    allow(dead_code)
+)]
+pub(crate) fn wide_mul_halves(a: i32, b: i32) -> i64 {
+    let (a_l, a_h) = (a & 0xffff, a >> 16);
+    let (b_l, b_h) = (b & 0xffff, b >> 16);
+    let low = (a_l as u32).wrapping_mul(b_l as u32);
+    let middle = (a_h * b_l) as i64 + (a_l * b_h) as i64;
+    (((a_h * b_h) as i64) << 32) + (middle << 16) + low as i64
+}
+
 /// `v >> shift`, rounded to nearest with ties up (shift ≥ 1).
 #[inline(always)]
 pub(crate) fn round_shift(v: i64, shift: u32) -> i64 {
@@ -27,6 +61,61 @@ pub(crate) fn round_shift(v: i64, shift: u32) -> i64 {
     } else {
         (v.saturating_add(1 << (shift - 1))) >> shift
     }
+}
+
+/// `clamp_i32(round_shift(v, shift))`: `v >> shift` rounded to nearest (ties up), clamped to
+/// `i32`, and whether it had to clamp.
+///
+/// The same result as the two spelled out, with the common case — no clamp — first: for
+/// `1 ≤ shift ≤ 31` the rounding addition wraps instead of saturating, and one comparison
+/// checks that the result fits. That is exact: when `v + 2^(shift−1)` does not overflow, the
+/// wrapping and the saturating sums agree; when it does (`v` within `2^(shift−1)` of
+/// `i64::MAX`), the wrapped sum is near `−2^63` and its shift, below `−2^32`, fails the check,
+/// so the clamp is formed as before.
+#[inline(always)]
+pub(crate) fn round_shift_clamp(v: i64, shift: u32) -> (i32, bool) {
+    match round_shift_fitting(v, shift) {
+        Some(bits) => (bits, false),
+        None => round_shift_clamp_slow(v, shift),
+    }
+}
+
+/// The common case of [`round_shift_clamp`]: the rounded value when it certainly fits in
+/// `i32`, `None` when the slow path must decide.
+#[inline(always)]
+pub(crate) fn round_shift_fitting(v: i64, shift: u32) -> Option<i32> {
+    if (1..=31).contains(&shift) {
+        let r = v.wrapping_add(1 << (shift - 1)) >> shift;
+        if r as i32 as i64 == r {
+            return Some(r as i32);
+        }
+    }
+    None
+}
+
+/// [`round_shift_clamp`] where the result may not fit.
+#[cold]
+#[inline(never)]
+pub(crate) fn round_shift_clamp_slow(v: i64, shift: u32) -> (i32, bool) {
+    clamp_i32(round_shift(v, shift))
+}
+
+/// [`round_shift_clamp`], counting a clamp in `sat`; the common case does not touch `sat`.
+#[inline(always)]
+pub(crate) fn round_shift_counted(v: i64, shift: u32, sat: &mut Saturations) -> i32 {
+    match round_shift_fitting(v, shift) {
+        Some(bits) => bits,
+        None => round_shift_counted_slow(v, shift, sat),
+    }
+}
+
+/// [`round_shift_counted`] where the result may not fit.
+#[cold]
+#[inline(never)]
+fn round_shift_counted_slow(v: i64, shift: u32, sat: &mut Saturations) -> i32 {
+    let (bits, clamped) = clamp_i32(round_shift(v, shift));
+    sat.record(clamped);
+    bits
 }
 
 /// `n / d` rounded to nearest (ties away from zero); `d` must not be zero.
@@ -93,8 +182,8 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
     }
     #[inline(always)]
     fn mul(self, other: Self) -> Self {
-        let wide = self.to_bits() as i64 * other.to_bits() as i64;
-        Self::from_bits(clamp_i32(round_shift(wide, Self::FRAC_NBITS)).0)
+        let wide = wide_mul(self.to_bits(), other.to_bits());
+        Self::from_bits(round_shift_clamp(wide, Self::FRAC_NBITS).0)
     }
     #[inline]
     fn div(self, other: Self) -> Self {
@@ -103,7 +192,7 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
     }
     #[inline]
     fn mul_div(self, b: Self, c: Self) -> Self {
-        let n = self.to_bits() as i64 * b.to_bits() as i64;
+        let n = wide_mul(self.to_bits(), b.to_bits());
         Self::from_bits(saturating_quotient(n, c.to_bits()))
     }
     #[inline]
@@ -121,7 +210,7 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
         }
         // The divisor `count` in this format's bits is `count << FRAC`, below 2^56: the same
         // quotient as `mul_div` by `count`, without needing `count` to fit the format.
-        let n = self.to_bits() as i64 * b.to_bits() as i64;
+        let n = wide_mul(self.to_bits(), b.to_bits());
         Self::from_bits(clamp_i32(round_div(n, (count as i64) << Self::FRAC_NBITS)).0)
     }
     fn sqrt(self) -> Self {
@@ -157,7 +246,7 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
     }
     #[inline(always)]
     fn wide_mac(acc: i64, a: Self, b: Self) -> i64 {
-        acc.saturating_add(a.to_bits() as i64 * b.to_bits() as i64)
+        acc.saturating_add(wide_mul(a.to_bits(), b.to_bits()))
     }
     #[inline(always)]
     fn wide_add(a: i64, b: i64) -> i64 {
@@ -165,8 +254,6 @@ impl<Frac: LeEqU32 + Send + Sync> Scalar for FixedI32<Frac> {
     }
     #[inline(always)]
     fn from_wide(acc: i64, sat: &mut Saturations) -> Self {
-        let (bits, clamped) = clamp_i32(round_shift(acc, Self::FRAC_NBITS));
-        sat.record(clamped);
-        Self::from_bits(bits)
+        Self::from_bits(round_shift_counted(acc, Self::FRAC_NBITS, sat))
     }
 }

@@ -17,6 +17,7 @@
 pub mod exp;
 mod fixed_point;
 mod float;
+mod kernels;
 pub mod ln;
 mod precision;
 pub mod tanh;

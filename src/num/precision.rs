@@ -5,7 +5,8 @@
 //! ([`Q16_16`]: Q16.16 activations, Q8.24 weights), and the mixed products a layer needs —
 //! weight × activation — are formed here, once, in a wide accumulator.
 
-use super::fixed_point::round_shift;
+use super::fixed_point::{round_shift_counted, wide_mul};
+use super::kernels;
 use super::{Saturations, Scalar};
 use core::marker::PhantomData;
 use fixed::types::extra::LeEqU32;
@@ -51,6 +52,67 @@ pub trait Precision: Copy + Default + PartialEq + core::fmt::Debug + Send + Sync
     #[inline]
     fn mul_param_act(w: Self::Param, x: Self::Act, sat: &mut Saturations) -> Self::Param {
         Self::acc_to_param(Self::mac(Self::acc_from(Self::Param::ZERO), w, x), sat)
+    }
+
+    // The layer and update kernels. Each has one meaning, spelled out by the generic
+    // version it defaults to (in `nn::dense` and `inner`); a precision may replace it with a
+    // faster kernel that gives the same bits and the same saturation count (fixed point does:
+    // see `num::kernels`).
+
+    /// [`crate::nn::dense::forward`]: `z = W·x + b`, `columns[j]` the weights leaving input `j`.
+    #[inline(always)]
+    fn dense_forward<const INPUTS: usize, const OUTPUTS: usize>(
+        columns: &[[Self::Param; OUTPUTS]; INPUTS],
+        biases: &[Self::Param; OUTPUTS],
+        x: &[Self::Act; INPUTS],
+        z: &mut [Self::Act; OUTPUTS],
+        sat: &mut Saturations,
+    ) {
+        crate::nn::dense::forward_generic::<Self, INPUTS, OUTPUTS>(columns, biases, x, z, sat)
+    }
+    /// Adds `δ_i · x_j` (rounded to the parameter format) to `grad_columns[j][i]`, for the
+    /// inputs `x_j ≠ 0`.
+    #[inline(always)]
+    fn dense_weight_gradient<const INPUTS: usize, const OUTPUTS: usize>(
+        x: &[Self::Act; INPUTS],
+        delta: &[Self::Param; OUTPUTS],
+        grad_columns: &mut [[Self::Param; OUTPUTS]; INPUTS],
+        sat: &mut Saturations,
+    ) {
+        crate::nn::dense::weight_gradient_generic::<Self, INPUTS, OUTPUTS>(
+            x,
+            delta,
+            grad_columns,
+            sat,
+        )
+    }
+    /// `δ_in_j = σ'(z_j) · Σ_i W_ij δ_i` for every input `j`.
+    #[inline(always)]
+    fn dense_input_errors<const INPUTS: usize, const OUTPUTS: usize>(
+        columns: &[[Self::Param; OUTPUTS]; INPUTS],
+        x: &[Self::Act; INPUTS],
+        delta: &[Self::Param; OUTPUTS],
+        input_errors: crate::nn::dense::InputErrors<'_, Self, INPUTS>,
+        sat: &mut Saturations,
+    ) {
+        crate::nn::dense::input_errors_generic::<Self, INPUTS, OUTPUTS>(
+            columns,
+            x,
+            delta,
+            input_errors,
+            sat,
+        )
+    }
+    /// One gradient-descent update, `φ ← φ − lr · (g + λ ⊙ (φ − ω))`; false when a weight or
+    /// a total gradient is not [`Scalar::is_usable`] (see [`crate::inner::descend`]).
+    #[inline(always)]
+    fn descent_update<const P: usize>(
+        phi: &mut [Self::Param; P],
+        grad: &[Self::Param; P],
+        anchor: &crate::inner::Anchor<'_, Self, P>,
+        lr: Self::Param,
+    ) -> bool {
+        crate::inner::update_generic::<Self, P>(phi, grad, anchor, lr)
     }
 }
 
@@ -110,10 +172,10 @@ pub type Q16_16Uniform = FixedPair<I16F16, I16F16>;
 /// Q8.24 everywhere: fine steps, but activations limited to ±128.
 pub type Q8_24 = FixedPair<I8F24, I8F24>;
 
-fn clamp_to_i32(v: i64, sat: &mut Saturations) -> i32 {
-    let clamped = v.clamp(i32::MIN as i64, i32::MAX as i64);
-    sat.record(clamped != v);
-    clamped as i32
+/// `v >> shift` rounded to nearest and clamped to `i32`, counting a clamp.
+#[inline(always)]
+fn round_to_i32(v: i64, shift: u32, sat: &mut Saturations) -> i32 {
+    round_shift_counted(v, shift, sat)
 }
 
 impl<FA, FP> Precision for FixedPair<FixedI32<FA>, FixedI32<FP>>
@@ -139,7 +201,7 @@ where
     }
     #[inline(always)]
     fn mac(acc: i64, w: Self::Param, x: Self::Act) -> i64 {
-        acc.saturating_add(w.to_bits() as i64 * x.to_bits() as i64)
+        acc.saturating_add(wide_mul(w.to_bits(), x.to_bits()))
     }
     #[inline(always)]
     fn acc_add(a: i64, b: i64) -> i64 {
@@ -147,16 +209,48 @@ where
     }
     #[inline(always)]
     fn acc_to_act(acc: i64, sat: &mut Saturations) -> Self::Act {
-        FixedI32::from_bits(clamp_to_i32(
-            round_shift(acc, FixedI32::<FP>::FRAC_NBITS),
-            sat,
-        ))
+        FixedI32::from_bits(round_to_i32(acc, FixedI32::<FP>::FRAC_NBITS, sat))
     }
     #[inline(always)]
     fn acc_to_param(acc: i64, sat: &mut Saturations) -> Self::Param {
-        FixedI32::from_bits(clamp_to_i32(
-            round_shift(acc, FixedI32::<FA>::FRAC_NBITS),
-            sat,
-        ))
+        FixedI32::from_bits(round_to_i32(acc, FixedI32::<FA>::FRAC_NBITS, sat))
+    }
+    #[inline(always)]
+    fn dense_forward<const INPUTS: usize, const OUTPUTS: usize>(
+        columns: &[[Self::Param; OUTPUTS]; INPUTS],
+        biases: &[Self::Param; OUTPUTS],
+        x: &[Self::Act; INPUTS],
+        z: &mut [Self::Act; OUTPUTS],
+        sat: &mut Saturations,
+    ) {
+        kernels::forward::<FA, FP, INPUTS, OUTPUTS>(columns, biases, x, z, sat)
+    }
+    #[inline(always)]
+    fn dense_weight_gradient<const INPUTS: usize, const OUTPUTS: usize>(
+        x: &[Self::Act; INPUTS],
+        delta: &[Self::Param; OUTPUTS],
+        grad_columns: &mut [[Self::Param; OUTPUTS]; INPUTS],
+        sat: &mut Saturations,
+    ) {
+        kernels::weight_gradient::<FA, FP, INPUTS, OUTPUTS>(x, delta, grad_columns, sat)
+    }
+    #[inline(always)]
+    fn dense_input_errors<const INPUTS: usize, const OUTPUTS: usize>(
+        columns: &[[Self::Param; OUTPUTS]; INPUTS],
+        x: &[Self::Act; INPUTS],
+        delta: &[Self::Param; OUTPUTS],
+        input_errors: crate::nn::dense::InputErrors<'_, Self, INPUTS>,
+        sat: &mut Saturations,
+    ) {
+        kernels::input_errors::<FA, FP, INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat)
+    }
+    #[inline(always)]
+    fn descent_update<const P: usize>(
+        phi: &mut [Self::Param; P],
+        grad: &[Self::Param; P],
+        anchor: &crate::inner::Anchor<'_, Self, P>,
+        lr: Self::Param,
+    ) -> bool {
+        kernels::descent_update::<FA, FP, P>(phi, grad, anchor, lr)
     }
 }
