@@ -364,7 +364,8 @@ fn every_method_name_parses_and_all_means_all() {
         assert_eq!(options.methods, [method]);
     }
     assert_eq!(methods("all").unwrap(), Method::ALL);
-    assert_eq!(parse(&[]).unwrap().methods, Method::ALL, "the default run");
+    assert_eq!(parse(&[]).unwrap().methods, Method::DEFAULT, "the default run");
+    assert!(!Method::DEFAULT.contains(&Method::Dual), "the dual system only when asked");
     let full = parse(&strings(&["--full"])).unwrap();
     assert_eq!(full.methods, [Method::Cml, Method::NoMeta, Method::Ncm]);
     assert_eq!(full.threads, 1, "--full meta-trains on one core");
@@ -374,7 +375,7 @@ fn every_method_name_parses_and_all_means_all() {
     let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
     assert_eq!(
         names,
-        ["cml", "no-meta", "ncm", "transfer", "reptile", "maml"]
+        ["cml", "dual", "no-meta", "ncm", "transfer", "reptile", "maml"]
     );
 }
 
@@ -383,7 +384,8 @@ fn an_unknown_method_or_setting_is_a_clear_error() {
     use args::parse;
     let error = parse(&strings(&["--method", "protonets"])).unwrap_err();
     assert!(error.contains("unknown method \"protonets\""), "{error}");
-    assert!(error.contains("cml, no-meta, ncm, transfer, reptile, maml, or all"));
+    assert!(error.contains("cml, dual, no-meta, ncm, transfer, reptile, maml, or all"));
+    assert!(parse(&strings(&["--set", "dual.mu=0"])).is_err());
     assert!(parse(&strings(&["--method"]))
         .unwrap_err()
         .contains("needs a value"));
