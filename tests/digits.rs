@@ -364,8 +364,15 @@ fn every_method_name_parses_and_all_means_all() {
         assert_eq!(options.methods, [method]);
     }
     assert_eq!(methods("all").unwrap(), Method::ALL);
-    assert_eq!(parse(&[]).unwrap().methods, Method::DEFAULT, "the default run");
-    assert!(!Method::DEFAULT.contains(&Method::Dual), "the dual system only when asked");
+    assert_eq!(
+        parse(&[]).unwrap().methods,
+        Method::DEFAULT,
+        "the default run"
+    );
+    assert!(
+        !Method::DEFAULT.contains(&Method::Dual),
+        "the dual system only when asked"
+    );
     let full = parse(&strings(&["--full"])).unwrap();
     assert_eq!(full.methods, [Method::Cml, Method::NoMeta, Method::Ncm]);
     assert_eq!(full.threads, 1, "--full meta-trains on one core");
