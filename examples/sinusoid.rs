@@ -5,6 +5,8 @@
 //! cargo run --release --example sinusoid                 # ≈ 3 minutes on 2 cores
 //! cargo run --release --example sinusoid -- --full       # 540 s of meta-training, one core
 //! cargo run --release --example sinusoid -- --smoke      # seconds; what CI runs
+//! cargo run --release --example sinusoid -- --model dual # the dual system instead
+//! cargo run --release --example sinusoid -- --full --method maml  # one baseline, 540 s
 //! ```
 //!
 //! The workflow a device would follow: meta-train θ = (ω, λ) of the complex synapse on the
@@ -18,8 +20,8 @@
 //!
 //! Meta-training is the library's driver (`tinycml::train`); this example adds what is
 //! specific to the job. Modules: `args` (flags), `baselines` (the other methods, as
-//! `train::Method`s), `evaluation` (held-out set and statistics), `report` (table and JSON),
-//! `plot` (SVG).
+//! `train::Method`s), `dual` (the dual system, `--model dual`), `evaluation` (held-out set,
+//! statistics, fixed point against f32 task by task), `report` (table and JSON), `plot` (SVG).
 
 #[path = "sinusoid/args.rs"]
 mod args;
