@@ -83,10 +83,10 @@ impl Default for Config {
 /// last two hold the task's meta-gradient (see [`Workspace::meta_gradient`]).
 #[derive(Clone, Debug)]
 pub struct Workspace<N: Precision, const P: usize> {
-    phi: [N::Param; P],
-    phi_free: [N::Param; P],
-    phi_plus: [N::Param; P],
-    grad: [N::Param; P],
+    pub(crate) phi: [N::Param; P],
+    pub(crate) phi_free: [N::Param; P],
+    pub(crate) phi_plus: [N::Param; P],
+    pub(crate) grad: [N::Param; P],
 }
 
 impl<N: Precision, const P: usize> Default for Workspace<N, P> {

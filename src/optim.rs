@@ -426,8 +426,7 @@ impl<N: Precision, const P: usize> VectorOptimizer<N, P> for Sgd<N> {
     }
 
     fn set_vector_lr(&mut self, lr: f64) -> Result<(), Error> {
-        self.lr = checked_lr(lr)?;
-        Ok(())
+        MetaOptimizer::<N, P>::set_lr(self, lr)
     }
 }
 
@@ -485,8 +484,6 @@ impl<N: Precision, const P: usize, M: Scalar> VectorOptimizer<N, P> for Adam<N, 
     }
 
     fn set_vector_lr(&mut self, lr: f64) -> Result<(), Error> {
-        checked_lr::<N::Param>(lr)?;
-        self.lr = lr;
-        Ok(())
+        MetaOptimizer::<N, P>::set_lr(self, lr)
     }
 }

@@ -15,7 +15,7 @@
 
 use super::state::DualState;
 use super::system::{DualModel, Gradients};
-use crate::cml::{positive, Config, Phases, TaskReport};
+use crate::cml::{positive, Config, Phases, TaskReport, Workspace};
 use crate::inner::{descend, Anchor, PhaseSpec, Strength};
 use crate::loss::{self, check_targets, Loss, SquaredError};
 use crate::num::{Precision, Saturations, Scalar};
@@ -24,41 +24,12 @@ use crate::task::{self, Shot, Task};
 use crate::{Error, MetaStepReport};
 
 /// Buffers for one task's phases: the fast state φ, φ⁰, φ⁺ and a gradient, `4·FAST` values.
-#[derive(Clone, Debug)]
-pub struct DualWorkspace<N: Precision, const FAST: usize> {
-    phi: [N::Param; FAST],
-    phi_free: [N::Param; FAST],
-    phi_plus: [N::Param; FAST],
-    grad: [N::Param; FAST],
-}
-
-impl<N: Precision, const FAST: usize> Default for DualWorkspace<N, FAST> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<N: Precision, const FAST: usize> DualWorkspace<N, FAST> {
-    /// Zeroed buffers (a `const fn`, for a `static` on a device).
-    pub const fn new() -> Self {
-        Self {
-            phi: [N::Param::ZERO; FAST],
-            phi_free: [N::Param::ZERO; FAST],
-            phi_plus: [N::Param::ZERO; FAST],
-            grad: [N::Param::ZERO; FAST],
-        }
-    }
-
-    /// The free-phase end state φ⁰ of the last estimate.
-    pub fn phi_free(&self) -> &[N::Param; FAST] {
-        &self.phi_free
-    }
-
-    /// φ and the gradient buffer, as the `phi` and `grad` of [`DualCml::adapt`].
-    pub fn adapt_buffers(&mut self) -> (&mut [N::Param; FAST], &mut [N::Param; FAST]) {
-        (&mut self.phi, &mut self.grad)
-    }
-}
+///
+/// The complex synapse's [`Workspace`] over the fast state: the same four buffers,
+/// [`Workspace::phi_free`] and [`Workspace::adapt_buffers`] mean the same, but
+/// [`Workspace::meta_gradient`] does not apply (the dual system's estimate goes into a
+/// [`DualMetaGradient`]).
+pub type DualWorkspace<N, const FAST: usize> = Workspace<N, FAST>;
 
 /// A sum of per-task estimates `(ĝ_body, ĝ_init)`: `BODY + FAST` values.
 ///

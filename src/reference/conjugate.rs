@@ -9,8 +9,8 @@
 //! baseline affordable in a meta-training loop.
 
 use super::{
-    check_len, hessian_vector_product, loss_gradient, meta_gradient_from, norm, Dual, Gradient,
-    ReferenceError, ReferenceLoss,
+    check_implicit_inputs, hessian_vector_product, loss_gradient, meta_gradient_from, norm, Dual,
+    Gradient, ReferenceError, ReferenceLoss,
 };
 use crate::nn::Model;
 use crate::task::{Shot, Target};
@@ -101,13 +101,7 @@ where
     L: ReferenceLoss<T>,
     T: Target<f64>,
 {
-    let params = <M as Model<f64>>::PARAMS;
-    check_len("phi", phi_star, params)?;
-    check_len("omega", omega, params)?;
-    check_len("lambda", lambda, params)?;
-    if query.is_empty() {
-        return Err(ReferenceError::NoShots("query"));
-    }
+    check_implicit_inputs::<M, T, D>(phi_star, omega, lambda, query)?;
     let b = loss_gradient(model, loss, phi_star, query);
     let solution = conjugate_gradient(
         |v, out| {

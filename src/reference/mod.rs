@@ -366,6 +366,23 @@ pub(crate) fn meta_gradient_from(
     }
 }
 
+/// What both implicit-gradient routes check first: every vector the model's length and
+/// finite, and a query set to differentiate.
+pub(crate) fn check_implicit_inputs<M: Model<f64>, T, const D: usize>(
+    phi_star: &[f64],
+    omega: &[f64],
+    lambda: &[f64],
+    query: &[Shot<f64, D, T>],
+) -> Result<(), ReferenceError> {
+    check_len("phi", phi_star, M::PARAMS)?;
+    check_len("omega", omega, M::PARAMS)?;
+    check_len("lambda", lambda, M::PARAMS)?;
+    if query.is_empty() {
+        return Err(ReferenceError::NoShots("query"));
+    }
+    Ok(())
+}
+
 /// The exact implicit meta-gradient at an inner minimiser `phi_star` of
 /// `L_in = ℓ(φ; S) + ½ Σ λ_i (φ_i − ω_i)²`:
 ///
@@ -389,13 +406,7 @@ where
     L: ReferenceLoss<T>,
     T: Target<f64>,
 {
-    let params = <M as Model<f64>>::PARAMS;
-    check_len("phi", phi_star, params)?;
-    check_len("omega", omega, params)?;
-    check_len("lambda", lambda, params)?;
-    if query.is_empty() {
-        return Err(ReferenceError::NoShots("query"));
-    }
+    check_implicit_inputs::<M, T, D>(phi_star, omega, lambda, query)?;
     let h = hessian(model, loss, phi_star, lambda, support)?;
     let u = solve_symmetric(h, &loss_gradient(model, loss, phi_star, query))?;
     Ok(meta_gradient_from(&u, phi_star, omega, lambda))
