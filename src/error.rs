@@ -67,6 +67,24 @@ pub enum Error {
         /// Bytes needed.
         needed: usize,
     },
+    /// The flash did not take a save: an erase or program failed, or it read back other bytes
+    /// (worn out, or write-protected). The previously saved state is still loadable.
+    FlashWornOut,
+    /// Reading the flash failed (a driver or bus error).
+    FlashRead,
+    /// A state does not fit a slot of the persistence store.
+    StateTooLarge {
+        /// Bytes the state needs.
+        needed: usize,
+        /// Bytes a slot holds.
+        available: usize,
+    },
+    /// The persistence store holds no complete saved state (never saved, or both slots
+    /// corrupt).
+    NoSavedState,
+    /// A saved state has other parts, number formats or sizes than the state it is loaded
+    /// into.
+    WrongShape,
 }
 
 impl fmt::Display for Error {
@@ -118,6 +136,26 @@ impl fmt::Display for Error {
             Error::BufferTooSmall { needed } => {
                 write!(f, "the output buffer is too small; {needed} bytes are needed")
             }
+            Error::FlashWornOut => write!(
+                f,
+                "the flash did not take the save (erase or program failed, or it read back different bytes); the previous state is still loadable; use another flash region or replace the part"
+            ),
+            Error::FlashRead => write!(
+                f,
+                "reading the flash failed; check the flash driver and the region's offsets"
+            ),
+            Error::StateTooLarge { needed, available } => write!(
+                f,
+                "the state needs {needed} bytes but a slot holds {available}; give the store larger slots"
+            ),
+            Error::NoSavedState => write!(
+                f,
+                "no complete saved state in the flash region (never saved, or both copies corrupt); start from a prior and save"
+            ),
+            Error::WrongShape => write!(
+                f,
+                "the saved state holds other parts, number formats or sizes than the state it is loaded into; load it into the types it was saved from"
+            ),
         }
     }
 }

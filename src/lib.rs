@@ -93,6 +93,8 @@
 //!   modulated per neuron by a small fast state, with its own θ, rule and buffers.
 //! - [`inner`]: gradient descent on `L_in + β·L_out`, one function for every phase.
 //! - [`cml`], [`synapse`], [`optim`]: the rule, θ, and all-or-nothing meta-optimisers.
+//! - [`persist`]: save θ, the optimiser, the settings and an adapted state to NOR flash
+//!   through any HAL's `embedded-storage` driver, safe against a power cut at any moment.
 //! - `reference` (feature `std`): closed forms and exact implicit gradients to check against.
 //! - `train` (feature `std`): the host meta-training driver. A user describes a task family
 //!   (`train::TaskSource`, a few lines); `train::train` meta-trains θ on it over threads,
@@ -123,6 +125,7 @@ pub mod loss;
 pub mod nn;
 pub mod num;
 pub mod optim;
+pub mod persist;
 #[cfg(feature = "std")]
 pub mod reference;
 pub mod rng;

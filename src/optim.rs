@@ -112,7 +112,7 @@ fn project<S: Scalar>(omega: S, lambda: S, min: S, max: S) -> Option<(S, S)> {
 /// Plain stochastic gradient descent: `θ ← θ − lr · ĝ`. Needs no state: the on-device choice.
 #[derive(Clone, Copy, Debug)]
 pub struct Sgd<N: Precision> {
-    lr: N::Param,
+    pub(crate) lr: N::Param,
 }
 
 impl<N: Precision> Sgd<N> {
@@ -189,16 +189,16 @@ impl<N: Precision, const P: usize> MetaOptimizer<N, P> for Sgd<N> {
 /// after the `(1 − β₂)` factor. State: four `P`-sized arrays of `M`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam<N: Precision, const P: usize, M: Scalar = f32> {
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    epsilon: f64,
-    steps: i32,
-    log_lambda: bool,
-    m_omega: [M; P],
-    v_omega: [M; P],
-    m_lambda: [M; P],
-    v_lambda: [M; P],
+    pub(crate) lr: f64,
+    pub(crate) beta1: f64,
+    pub(crate) beta2: f64,
+    pub(crate) epsilon: f64,
+    pub(crate) steps: i32,
+    pub(crate) log_lambda: bool,
+    pub(crate) m_omega: [M; P],
+    pub(crate) v_omega: [M; P],
+    pub(crate) m_lambda: [M; P],
+    pub(crate) v_lambda: [M; P],
     _format: core::marker::PhantomData<N>,
 }
 
