@@ -108,8 +108,11 @@ pub use bits::RawBits;
 pub use part::{Load, Pass, Save, Sink, Source};
 pub use ram_flash::{RamFlash, RamFlashError};
 
+/// The flash traits a [`Store`] works through, re-exported so that a user need not name the
+/// crate.
+pub use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
+
 use crate::Error;
-use embedded_storage::nor_flash::NorFlash;
 use stream::{align_up, Chunks, Counter, Mode, Reader, CHUNK};
 
 const MAGIC: [u8; 4] = *b"TCMS";
