@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 dir=target/thumbv7em-none-eabihf/release
 status=0
-for bin in demo deploy digits dual dual-meta bench bench-f32 bench-digits bench-dual; do
+for bin in demo deploy digits dual dual-meta persist bench bench-f32 bench-digits bench-dual; do
     # A firmware that is not there has not been checked: say so, and fail.
     if [ ! -f "$dir/$bin" ]; then
         echo "$bin: not built ($dir/$bin missing)"

@@ -41,6 +41,7 @@ run qemu-m4f deploy expected-deploy.txt
 run qemu-m4f digits expected-digits.txt
 run qemu-m4f dual expected-dual.txt
 run qemu-m4f dual-meta expected-dual-meta.txt
+run qemu-m4f persist expected-persist.txt
 run qemu-m0 demo expected-demo.txt
 run qemu-m0 dual expected-dual.txt
 

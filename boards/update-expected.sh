@@ -14,7 +14,8 @@ runs=("qemu-m4f dual expected-dual.txt" "qemu-m4f dual-meta expected-dual-meta.t
     "qemu-m0 dual expected-dual.txt")
 if [[ "${1:-}" == all ]]; then
     runs+=("qemu-m4f demo expected-demo.txt" "qemu-m4f deploy expected-deploy.txt"
-        "qemu-m4f digits expected-digits.txt" "qemu-m0 demo expected-demo.txt")
+        "qemu-m4f digits expected-digits.txt" "qemu-m4f persist expected-persist.txt"
+        "qemu-m0 demo expected-demo.txt")
 elif [[ -n "${1:-}" ]]; then
     echo "usage: $0 [all]" >&2
     exit 2

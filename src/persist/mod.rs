@@ -151,20 +151,16 @@ impl Header {
 
     /// The header these bytes hold, if they are an intact header of this layout.
     fn decode(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() < HEADER_LEN {
-            return None;
-        }
-        let word = |at: usize| {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(&bytes[at..at + 4]);
-            u32::from_le_bytes(w)
+        let word = |at: usize| -> Option<u32> {
+            let field: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+            Some(u32::from_le_bytes(field))
         };
         let header = Self {
-            sequence: word(8),
-            len: word(12),
-            crc: word(16),
+            sequence: word(8)?,
+            len: word(12)?,
+            crc: word(16)?,
         };
-        (header.encode()[..] == bytes[..HEADER_LEN]).then_some(header)
+        (bytes.get(..HEADER_LEN)? == header.encode()).then_some(header)
     }
 
     /// Whether this header is newer than `other` (sequence numbers compared modulo 2³²).
@@ -327,18 +323,18 @@ impl<F: NorFlash> Store<F> {
     fn valid_header(&mut self, slot: usize) -> Result<Option<Header>, Error> {
         let base = self.slot_start(slot);
         let mut block = [0u8; CHUNK];
-        let header_block = &mut block[..self.commit_at()];
+        let header_block = stream::head_mut(&mut block, self.commit_at())?;
         self.flash
             .read(base, header_block)
             .map_err(|_| Error::FlashRead)?;
         let Some(header) = Header::decode(header_block) else {
             return Ok(None);
         };
-        let marker = &mut block[..align_up(COMMIT.len(), Self::unit())];
+        let marker = stream::head_mut(&mut block, align_up(COMMIT.len(), Self::unit()))?;
         self.flash
             .read(base + self.commit_at() as u32, marker)
             .map_err(|_| Error::FlashRead)?;
-        if marker[..COMMIT.len()] != COMMIT || header.len as usize > self.capacity() {
+        if !marker.starts_with(&COMMIT) || header.len as usize > self.capacity() {
             return Ok(None);
         }
         let payload = base + self.payload_at() as u32;
@@ -351,20 +347,22 @@ impl<F: NorFlash> Store<F> {
         self.flash.erase(from, to).map_err(|_| Error::FlashWornOut)
     }
 
-    /// Programs `bytes` (at most one write unit's worth of blocks, padded with `0xFF`) at
+    /// Programs `bytes` (padded with `0xFF` to whole write units, 256 bytes at most) at
     /// `offset` and reads them back.
     fn program_block(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Error> {
         let len = align_up(bytes.len(), Self::unit());
         let mut block = [0xFF; CHUNK];
-        block[..bytes.len()].copy_from_slice(bytes);
+        block.iter_mut().zip(bytes).for_each(|(slot, &b)| *slot = b);
+        let block = stream::head(&block, len)?;
         self.flash
-            .write(offset, &block[..len])
+            .write(offset, block)
             .map_err(|_| Error::FlashWornOut)?;
         let mut stored = [0u8; CHUNK];
+        let stored = stream::head_mut(&mut stored, len)?;
         self.flash
-            .read(offset, &mut stored[..len])
+            .read(offset, stored)
             .map_err(|_| Error::FlashRead)?;
-        if stored[..len] != block[..len] {
+        if stored != block {
             return Err(Error::FlashWornOut);
         }
         Ok(())

@@ -167,7 +167,11 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const WRITE: usize, const ERASE: usize>
                 *left -= 1;
             }
         }
-        let sector = &mut self.memory.as_mut()[at..at + ERASE];
+        let sector = self
+            .memory
+            .as_mut()
+            .get_mut(at..at + ERASE)
+            .ok_or(RamFlashError::OutOfBounds)?;
         for (i, word) in sector.chunks_mut(WRITE).enumerate() {
             if !cut || i % 2 == 0 {
                 word.fill(0xFF);
@@ -185,7 +189,12 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const WRITE: usize, const ERASE: usize>
         let worn = self
             .worn_cells
             .is_some_and(|(from, to)| at < to && at + WRITE > from);
-        for (cell, &value) in self.memory.as_mut()[at..at + WRITE].iter_mut().zip(word) {
+        let cells = self
+            .memory
+            .as_mut()
+            .get_mut(at..at + WRITE)
+            .ok_or(RamFlashError::OutOfBounds)?;
+        for (cell, &value) in cells.iter_mut().zip(word) {
             if worn {
                 continue;
             }
@@ -215,7 +224,12 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>, const WRITE: usize, const ERASE: usize> ReadN
         }
         check_read(self, offset, bytes.len())?;
         let at = offset as usize;
-        bytes.copy_from_slice(&self.memory.as_ref()[at..at + bytes.len()]);
+        let stored = self
+            .memory
+            .as_ref()
+            .get(at..at + bytes.len())
+            .ok_or(RamFlashError::OutOfBounds)?;
+        bytes.iter_mut().zip(stored).for_each(|(b, &s)| *b = s);
         Ok(())
     }
 

@@ -82,21 +82,23 @@ impl<'a, F: NorFlash> Chunks<'a, F> {
         if u64::from(self.offset) + len as u64 > u64::from(self.end) {
             return Err(Error::StateTooLarge {
                 needed: len,
-                available: (self.end - self.offset) as usize,
+                available: self.end.saturating_sub(self.offset) as usize,
             });
         }
+        let data = head(&self.buffer, len)?;
         match self.mode {
             Mode::Program => {
                 self.flash
-                    .write(self.offset, &self.buffer[..len])
+                    .write(self.offset, data)
                     .map_err(|_| Error::FlashWornOut)?;
             }
             Mode::Verify => {
                 let mut stored = [0u8; CHUNK];
+                let stored = head_mut(&mut stored, len)?;
                 self.flash
-                    .read(self.offset, &mut stored[..len])
+                    .read(self.offset, stored)
                     .map_err(|_| Error::FlashRead)?;
-                if stored[..len] != self.buffer[..len] {
+                if stored != data {
                     return Err(Error::FlashWornOut);
                 }
             }
@@ -122,17 +124,32 @@ impl<F: NorFlash> Sink for Chunks<'_, F> {
     fn put(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
         self.crc.update(bytes);
         while !bytes.is_empty() {
-            let room = CHUNK - self.filled;
-            let take = room.min(bytes.len());
-            self.buffer[self.filled..self.filled + take].copy_from_slice(&bytes[..take]);
+            let room = self.buffer.get_mut(self.filled..).unwrap_or_default();
+            let take = room.len().min(bytes.len());
+            room.iter_mut().zip(bytes).for_each(|(slot, &b)| *slot = b);
             self.filled += take;
-            bytes = &bytes[take..];
-            if self.filled == CHUNK {
+            bytes = bytes.get(take..).unwrap_or_default();
+            if self.filled >= CHUNK {
                 self.flush(CHUNK)?;
             }
         }
         Ok(())
     }
+}
+
+/// The error for a chunk longer than the buffer, which [`super::Store::new`] rules out by
+/// requiring write and read sizes that divide it.
+const TOO_COARSE: Error =
+    Error::InvalidConfig("persist: the flash's write and read sizes must divide 256");
+
+/// The first `len` bytes of a chunk buffer.
+pub(crate) fn head(buffer: &[u8; CHUNK], len: usize) -> Result<&[u8], Error> {
+    buffer.get(..len).ok_or(TOO_COARSE)
+}
+
+/// The first `len` bytes of a chunk buffer, to fill.
+pub(crate) fn head_mut(buffer: &mut [u8; CHUNK], len: usize) -> Result<&mut [u8], Error> {
+    buffer.get_mut(..len).ok_or(TOO_COARSE)
 }
 
 /// A [`Source`] over `len` bytes of flash from `offset`, read `CHUNK` bytes at a time.
@@ -162,7 +179,7 @@ impl<'a, F: ReadNorFlash> Reader<'a, F> {
 
     /// Bytes of the stream not taken yet.
     pub(crate) fn remaining(&self) -> usize {
-        self.remaining + (self.filled - self.start)
+        self.remaining + self.unread().len()
     }
 
     /// Reads the next chunk; false when the stream is over.
@@ -171,9 +188,9 @@ impl<'a, F: ReadNorFlash> Reader<'a, F> {
             return Ok(false);
         }
         let len = self.remaining.min(CHUNK);
-        let read_len = align_up(len, self.unit).min(CHUNK);
+        let read_len = align_up(len, self.unit);
         self.flash
-            .read(self.offset, &mut self.buffer[..read_len])
+            .read(self.offset, head_mut(&mut self.buffer, read_len)?)
             .map_err(|_| Error::FlashRead)?;
         self.offset += read_len as u32;
         self.remaining -= len;
@@ -182,11 +199,16 @@ impl<'a, F: ReadNorFlash> Reader<'a, F> {
         Ok(true)
     }
 
+    /// The bytes read but not taken yet.
+    fn unread(&self) -> &[u8] {
+        self.buffer.get(self.start..self.filled).unwrap_or_default()
+    }
+
     /// The CRC of the rest of the stream (consumes it).
     pub(crate) fn crc(mut self) -> Result<u32, Error> {
         let mut digest = CRC.digest();
         loop {
-            digest.update(&self.buffer[self.start..self.filled]);
+            digest.update(self.unread());
             self.start = self.filled;
             if !self.refill()? {
                 return Ok(digest.finalize());
@@ -198,13 +220,19 @@ impl<'a, F: ReadNorFlash> Reader<'a, F> {
 impl<F: ReadNorFlash> Source for Reader<'_, F> {
     fn take(&mut self, mut bytes: &mut [u8]) -> Result<(), Error> {
         while !bytes.is_empty() {
-            if self.start == self.filled && !self.refill()? {
+            if self.start >= self.filled && !self.refill()? {
                 return Err(Error::WrongShape);
             }
-            let take = (self.filled - self.start).min(bytes.len());
-            bytes[..take].copy_from_slice(&self.buffer[self.start..self.start + take]);
+            let unread = self.unread();
+            let take = unread.len().min(bytes.len());
+            bytes
+                .iter_mut()
+                .zip(unread)
+                .for_each(|(slot, &b)| *slot = b);
             self.start += take;
-            bytes = &mut bytes[take..];
+            bytes = core::mem::take(&mut bytes)
+                .get_mut(take..)
+                .unwrap_or_default();
         }
         Ok(())
     }

@@ -16,6 +16,9 @@
 //!    held-out MSE (after adaptation) is printed as it goes and must fall over the run.
 //! 3. the fingerprint of the final fixed-point θ, to compare bit for bit with the host.
 //!
+//! A second demo, [`persist`], keeps what a device learned across a reset: it adapts, saves
+//! the adapted state to flash, and checks it bit for bit after the next boot.
+//!
 //! Hardware is reached only through `embedded-hal` 1.0 traits (an [`OutputPin`] LED) and the
 //! [`Console`] trait (semihosting, defmt, or a string on the host); tasks come from a
 //! [`TaskSource`] (the sinusoid family here; a sensor on a real product).
@@ -32,6 +35,7 @@ pub mod demo;
 pub mod digits;
 pub mod dual;
 pub mod networks;
+pub mod persist;
 pub mod pins;
 pub mod plans;
 pub mod source;

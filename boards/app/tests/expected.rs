@@ -6,9 +6,11 @@
 //! the same bits on all three.
 
 use tinycml::dual::{DualMetaGradient, DualWorkspace};
+use tinycml::persist::Store;
 use tinycml::{Activation, Workspace};
 use tinycml_app::digits::{Buffers, Support};
 use tinycml_app::networks::{digits, dual40, hidden16, hidden40};
+use tinycml_app::persist::{self, Boot, SimulatedFlash, QEMU_M4F, REGION, SLOT};
 use tinycml_app::{demo, dual, pins::NoPin, plans, Console};
 
 /// Collects the demo's lines.
@@ -216,6 +218,31 @@ fn m4f_dual_meta_is_bit_exact_on_the_host() {
     assert_same(
         "qemu-m4f/expected-dual-meta.txt",
         include_str!("../../qemu-m4f/expected-dual-meta.txt"),
+        &out.0,
+    );
+}
+
+#[test]
+fn m4f_persist_is_bit_exact_on_the_host() {
+    // The board's flash stand-in starts as QEMU's RAM does: zeros, no saved state.
+    let mut memory = vec![0u8; REGION];
+    let mut out = Text::default();
+    let model = hidden40::Net::new(Activation::Relu);
+    let mut boot = |memory: &mut Vec<u8>, out: &mut Text| {
+        let mut phi = Box::new([Default::default(); hidden40::P]);
+        let mut grad = Box::new([Default::default(); hidden40::P]);
+        let mut store = Store::new(SimulatedFlash::new(memory), 0, SLOT).unwrap();
+        let prior = prior!(hidden40);
+        persist::run(
+            model, QEMU_M4F, &prior, &mut store, &mut phi, &mut grad, out,
+        )
+    };
+    assert_eq!(boot(&mut memory, &mut out), Boot::Saved(true));
+    // The reset: only the flash's contents carry over.
+    assert_eq!(boot(&mut memory, &mut out), Boot::Loaded(true));
+    assert_same(
+        "qemu-m4f/expected-persist.txt",
+        include_str!("../../qemu-m4f/expected-persist.txt"),
         &out.0,
     );
 }
