@@ -303,6 +303,12 @@ impl<N: Precision, const P: usize, M: RawBits> Load for Adam<N, P, M> {
         input.expect_tag(Kind::Adam, M::CODE, P)?;
         let mut settings = [0.0f64; 4];
         take_values(input, &mut settings, Pass::Apply, f64::is_finite)?;
+        // What `Adam::new` allows: lr > 0, β₁ and β₂ in [0, 1), ε > 0.
+        let [lr, beta1, beta2, epsilon] = settings;
+        let rate = |b: f64| (0.0..1.0).contains(&b);
+        if !(lr > 0.0 && rate(beta1) && rate(beta2) && epsilon > 0.0) {
+            return Err(Error::CorruptState);
+        }
         let log_lambda = match input.take_u32()? {
             0 => false,
             1 => true,
