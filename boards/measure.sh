@@ -81,6 +81,7 @@ run m4f-deploy mps2-an386 "$M4F/deploy" no
 run m4f-digits mps2-an386 "$M4F/digits" no
 run m4f-dual mps2-an386 "$M4F/dual" no
 run m4f-dual-meta mps2-an386 "$M4F/dual-meta" no
+run m4f-persist mps2-an386 "$M4F/persist" no
 run m0-demo microbit "$M0/demo" yes
 run m0-dual microbit "$M0/dual" yes
 diff -u qemu-m4f/expected-demo.txt "$work/m4f-demo.out"
@@ -88,6 +89,7 @@ diff -u qemu-m4f/expected-deploy.txt "$work/m4f-deploy.out"
 diff -u qemu-m4f/expected-digits.txt "$work/m4f-digits.out"
 diff -u qemu-m4f/expected-dual.txt "$work/m4f-dual.out"
 diff -u qemu-m4f/expected-dual-meta.txt "$work/m4f-dual-meta.out"
+diff -u qemu-m4f/expected-persist.txt "$work/m4f-persist.out"
 diff -u qemu-m0/expected-demo.txt "$work/m0-demo.out"
 diff -u qemu-m0/expected-dual.txt "$work/m0-dual.out"
 
@@ -99,7 +101,7 @@ run m0-bench microbit "$M0/bench" yes -icount shift=$SHIFT
 run m0-bench-f32 microbit "$M0/bench-f32" yes -icount shift=$SHIFT
 run m4f-bench-dual mps2-an386 "$M4F/bench-dual" no -icount shift=$SHIFT
 run m0-bench-dual microbit "$M0/bench-dual" yes -icount shift=$SHIFT
-for name in m4f-demo m4f-deploy m4f-digits m4f-dual m4f-dual-meta m0-demo m0-dual m4f-bench \
+for name in m4f-demo m4f-deploy m4f-digits m4f-dual m4f-dual-meta m4f-persist m0-demo m0-dual m4f-bench \
     m4f-bench-f32 m4f-bench-digits m4f-bench-dual m0-bench m0-bench-f32 m0-bench-dual; do
     stack_of "$name" >/dev/null
 done
@@ -145,9 +147,11 @@ table() {
         "qemu-m4f digits|$M4F/digits|64-32-32-5 (few-shot digits, adapt only)|m4f-digits|64" \
         "qemu-m4f dual|$M4F/dual|1-40-40-1 dual system (adapt only, body in flash)|m4f-dual|64" \
         "qemu-m4f dual-meta|$M4F/dual-meta|1-40-40-1 dual system (meta-step, body in RAM)|m4f-dual-meta|64" \
+        "qemu-m4f persist|$M4F/persist|1-40-40-1 (adapt, save φ to flash, reset, load)|m4f-persist|64" \
         "qemu-m0 demo|$M0/demo|1-16-16-1 (deploy + meta-learn)|m0-demo|16" \
         "qemu-m0 dual|$M0/dual|1-40-40-1 dual system (adapt only, body in flash)|m0-dual|16" \
         "nrf52840-dk|$M4F/nrf52840-dk|1-40-40-1 (deploy + meta-learn)||256" \
+        "nrf52840-dk persist|$M4F/nrf52840-dk-persist|1-40-40-1 (adapt, save φ through the NVMC, reset, load)||256" \
         "pico|$M0/pico|1-16-16-1 (deploy + meta-learn)||256"; do
         IFS='|' read -r label elf net name ram_kb <<<"$row"
         read -r flash ram < <(size_of "$elf")
