@@ -228,7 +228,7 @@ fn m4f_persist_is_bit_exact_on_the_host() {
     let mut memory = vec![0u8; REGION];
     let mut out = Text::default();
     let model = hidden40::Net::new(Activation::Relu);
-    let mut boot = |memory: &mut Vec<u8>, out: &mut Text| {
+    let boot = |memory: &mut Vec<u8>, out: &mut Text| {
         let mut phi = Box::new([Default::default(); hidden40::P]);
         let mut grad = Box::new([Default::default(); hidden40::P]);
         let mut store = Store::new(SimulatedFlash::new(memory), 0, SLOT).unwrap();
