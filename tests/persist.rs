@@ -412,3 +412,52 @@ fn a_region_that_does_not_fit_the_flash_is_refused() {
         4096
     )));
 }
+
+#[test]
+fn the_simulated_flash_behaves_like_nor_flash() {
+    use tinycml::persist::{RamFlashError, ReadNorFlash};
+    let mut flash = RamFlash::<_, 4, 64>::new(vec![0x00; 128]);
+    let mut word = [0u8; 4];
+    // Erase sets whole sectors to 0xFF; programs only clear bits (AND).
+    flash.erase(0, 64).unwrap();
+    assert!(flash.memory()[..64].iter().all(|&b| b == 0xFF));
+    assert!(flash.memory()[64..].iter().all(|&b| b == 0x00));
+    flash.write(4, &[0xF0, 0x0F, 0xFF, 0x00]).unwrap();
+    flash.write(4, &[0x3C, 0x3C, 0x3C, 0x3C]).unwrap();
+    flash.read(4, &mut word).unwrap();
+    assert_eq!(word, [0x30, 0x0C, 0x3C, 0x00]);
+    // Whole, aligned words and sectors only, inside the memory.
+    assert_eq!(flash.write(2, &[0; 4]), Err(RamFlashError::NotAligned));
+    assert_eq!(flash.write(0, &[0; 3]), Err(RamFlashError::NotAligned));
+    assert_eq!(flash.erase(32, 64), Err(RamFlashError::NotAligned));
+    assert_eq!(flash.write(128, &[0; 4]), Err(RamFlashError::OutOfBounds));
+    assert_eq!(flash.erase(64, 192), Err(RamFlashError::OutOfBounds));
+    assert_eq!(flash.read(126, &mut word), Err(RamFlashError::OutOfBounds));
+    // Each word programmed and each sector erased is one operation.
+    let start = flash.operations();
+    flash.write(8, &[0; 12]).unwrap();
+    flash.erase(0, 128).unwrap();
+    assert_eq!(flash.operations() - start, 3 + 2);
+    // A cut program clears only the even bits it should clear; then everything fails.
+    flash.cut_power_after(1);
+    assert_eq!(flash.write(0, &[0x00; 8]), Err(RamFlashError::PowerLost));
+    assert_eq!(
+        &flash.memory()[..8],
+        &[0x00, 0x00, 0x00, 0x00, 0xAA, 0xAA, 0xAA, 0xAA]
+    );
+    assert_eq!(flash.read(0, &mut word), Err(RamFlashError::PowerLost));
+    assert_eq!(flash.erase(0, 64), Err(RamFlashError::PowerLost));
+    flash.restore_power();
+    // A cut erase leaves the sector's even words erased and its odd words as they were.
+    flash.cut_power_after(0);
+    assert_eq!(flash.erase(0, 64), Err(RamFlashError::PowerLost));
+    assert_eq!(
+        &flash.memory()[..8],
+        &[0xFF, 0xFF, 0xFF, 0xFF, 0xAA, 0xAA, 0xAA, 0xAA]
+    );
+    flash.restore_power();
+    // Wear: erases fail after the budget.
+    flash.wear_out_after(1);
+    flash.erase(0, 64).unwrap();
+    assert_eq!(flash.erase(0, 64), Err(RamFlashError::WornOut));
+}
