@@ -59,6 +59,7 @@ pub const VERSION_4: u16 = 4;
 pub const HEADER_LEN_4: usize = 136;
 /// The previous version, still read: a linear model or an `IN-H1-H2-1` MLP, squared error.
 pub const VERSION_2: u16 = 2;
+/// Bytes before the values in version 2.
 const HEADER_LEN_2: usize = 80;
 /// The version [`encode_as`] and [`encode_dual_as`] write: version 4 plus the values' type
 /// ([`ValueType`]), so a device reads its own number format at half the size of `f64`.

@@ -339,20 +339,44 @@ fn the_compile_time_reader_refuses_what_the_decoder_refuses_and_other_formats() 
         refusal(&FIXTURE[..FIXTURE.len() - 4], &SMALL_SHAPE, "squared_error"),
         Error::CorruptState
     );
-    // The f64 versions and f32 values would need rounding: refused, with the way out.
+    // An f64 export (version 3) is rounded as the run-time decoder rounds it; f32 values
+    // between two Q8.24 steps in a version-5 file are refused, with the way out.
     let model = Small::new(Activation::Relu);
     let (cml, theta) = store::decode::<f64, _, SP>(&model, FIXTURE).unwrap();
+    let wide = ComplexSynapse::<f64, SP>::new(
+        core::array::from_fn(|i| theta.omega()[i] + 1e-9 * i as f64),
+        *theta.lambda(),
+    )
+    .unwrap();
     let mut v3 = vec![0u8; store::encoded_len(SP)];
-    store::encode(&cml, &theta, &mut v3).unwrap();
-    let refused = flash::complex_synapse::<SP>(&v3, &SMALL_SHAPE, "squared_error").unwrap_err();
-    assert_eq!(refused.error, Error::UnsupportedVersion { found: 3 });
-    assert!(refused.to_string().contains("encode_as"));
-    let f32_file = encoded_as(&cml, &theta, ValueType::F32);
+    store::encode(&cml, &wide, &mut v3).unwrap();
+    let embedded = flash::complex_synapse::<SP>(&v3, &SMALL_SHAPE, "squared_error").unwrap();
+    let (_, decoded) = store::decode::<Q16_16, _, SP>(&model, &v3).unwrap();
+    assert_eq!(embedded.theta, decoded);
+    assert_ne!(
+        embedded.theta, IN_FLASH,
+        "the offsets round to other bits somewhere"
+    );
+    let f32_file = encoded_as(&cml, &wide, ValueType::F32);
+    let refused =
+        flash::complex_synapse::<SP>(&f32_file, &SMALL_SHAPE, "squared_error").unwrap_err();
     assert_eq!(
-        refusal(&f32_file, &SMALL_SHAPE, "squared_error"),
+        refused.error,
         Error::InexactValue {
             stored: ValueType::F32
         }
+    );
+    assert!(refused.to_string().contains("encode_as"));
+    assert_eq!(
+        store::decode::<Q16_16, _, SP>(&model, &f32_file).unwrap_err(),
+        refused.error
+    );
+    let mut v1 = FIXTURE.to_vec();
+    v1[4] = 1;
+    reseal(&mut v1);
+    assert_eq!(
+        refusal(&v1, &SMALL_SHAPE, "squared_error"),
+        Error::UnsupportedVersion { found: 1 }
     );
     // A dual system's reader refuses a complex synapse by name.
     assert!(matches!(
@@ -380,4 +404,51 @@ fn the_compile_time_dual_reader_agrees_with_the_run_time_decoder() {
     assert_eq!(embedded.fingerprint, device.fingerprint());
     assert_eq!(embedded.config, *read.config());
     assert_eq!(embedded.mu, Some(0.1));
+    // The f64 export (version 4) embeds to the same θ.
+    let mut v4 = vec![0u8; store::encoded_dual_len(B, F)];
+    store::encode_dual(&cml, &theta, &mut v4).unwrap();
+    let from_v4 = flash::dual_state::<B, F>(&v4, &shape, "squared_error").unwrap();
+    assert_eq!(from_v4.theta, embedded.theta);
+    assert_eq!(from_v4.fingerprint, embedded.fingerprint);
+    assert_eq!((from_v4.config, from_v4.mu), (embedded.config, embedded.mu));
+    assert_eq!(from_v4.len, v4.len());
+}
+
+#[test]
+fn the_compile_time_reader_rounds_f64_exports_exactly_as_the_run_time_decoder() {
+    // Halfway cases both sides of 0, values a hair either side of a step, the ends of Q8.24.
+    let step = 1.0 / (1u64 << 24) as f64;
+    let mut rng = SplitMix64::new(12);
+    let omega: [f64; SP] = core::array::from_fn(|i| match i % 6 {
+        0 => (rng.uniform(-1e6, 1e6) as i64 as f64 + 0.5) * step,
+        1 => -(rng.uniform(0.0, 1e6) as i64 as f64 + 0.5) * step,
+        2 => rng.uniform(-127.0, 127.0) + step * 0.499_999,
+        3 => 127.999_999 - step * (i as f64 + 0.5),
+        4 => -128.0 + step * 1.5,
+        _ => rng.uniform(-2.0, 2.0),
+    });
+    let lambda = core::array::from_fn(|i| 0.5 * step + (i as f64) * 0.01);
+    let model = Small::new(Activation::Relu);
+    let cml = Cml::<f64, _, SP>::new(model, Config::default()).unwrap();
+    let theta = ComplexSynapse::new(omega, lambda).unwrap();
+    let mut v3 = vec![0u8; store::encoded_len(SP)];
+    store::encode(&cml, &theta, &mut v3).unwrap();
+    let (_, decoded) = store::decode::<Q16_16, _, SP>(&model, &v3).unwrap();
+    let embedded = flash::complex_synapse::<SP>(&v3, &SMALL_SHAPE, "squared_error").unwrap();
+    assert_eq!(embedded.theta, decoded);
+    assert_eq!(embedded.fingerprint, decoded.fingerprint());
+
+    // Beyond the range: both refuse.
+    let mut beyond = omega;
+    beyond[7] = 128.0;
+    let theta = ComplexSynapse::new(beyond, lambda).unwrap();
+    store::encode(&cml, &theta, &mut v3).unwrap();
+    assert_eq!(
+        store::decode::<Q16_16, _, SP>(&model, &v3).unwrap_err(),
+        Error::OutOfRange
+    );
+    assert_eq!(
+        refusal(&v3, &SMALL_SHAPE, "squared_error"),
+        Error::OutOfRange
+    );
 }

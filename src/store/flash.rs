@@ -9,12 +9,12 @@
 //! is a compile error that names it. Nothing of the file itself reaches the binary: only the
 //! `static` θ, in the device's format.
 //!
-//! The file must be a format-version-5 export in the device's own number format, the raw
-//! Q8.24 bits of [`Q16_16`]'s parameters, which is what
-//! [`super::encode_as`]`(…, ValueType::of::<Q16_16>(), …)` writes: the compiler then copies
-//! bits and never rounds. An `f64` export (versions 3 and 4) is refused; re-export it once on
-//! the host (decode it in [`Q16_16`], `encode_as` for [`Q16_16`]: the bits a run-time decode
-//! would have made).
+//! The values become the raw Q8.24 bits of [`Q16_16`]'s parameters exactly as the run-time
+//! decoder makes them ([`super::decode`] in [`Q16_16`]): an `f64` export (versions 2 to 4,
+//! or 5 with `f64` values) is rounded to nearest; a version-5 export is converted only when
+//! exact, so the device's own format — what
+//! [`super::encode_as`]`(…, ValueType::of::<Q16_16>(), …)` writes, half the size of `f64` —
+//! is copied bit for bit, and an `f32` value between two Q8.24 steps is refused.
 //!
 //! ```
 //! use tinycml::nn::{Activation, Shape};
@@ -62,8 +62,10 @@
 //! [`crate::embed_complex_synapse`] and [`crate::embed_dual_state`] turn their refusal into
 //! the compile error.
 
-use super::{activation_code, ModelKind, CRC, HEADER_LEN_5, MAGIC, VERSION_5};
-use super::{MU_AT, MU_GIVEN_AT, VALUE_TYPE_AT};
+use super::value::Conversion;
+use super::{activation_code, ModelKind, ValueType, CRC, MAGIC, MU_AT, MU_GIVEN_AT};
+use super::{HEADER_LEN, HEADER_LEN_2, HEADER_LEN_4, HEADER_LEN_5, VALUE_TYPE_AT};
+use super::{VERSION, VERSION_2, VERSION_4, VERSION_5};
 use crate::cml::{Config, Estimator, Learn};
 use crate::dual::DualState;
 use crate::nn::Shape;
@@ -108,10 +110,73 @@ const fn refuse(error: Error, reason: &'static str) -> Refusal {
     Refusal { error, reason }
 }
 
-/// Fixed-point value type code and fraction bits of [`Q16_16`]'s parameters (Q8.24).
-const Q8_24_CODE: [u8; 2] = [2, 24];
+/// Fraction bits of [`Q16_16`]'s parameters (Q8.24).
+const FRAC_BITS: u32 = 24;
 
-/// Reads a complex synapse's version-5 Q8.24 export of `P` parameters, made for a network of
+/// What [`check`] found: the settings, and where and how the values are stored.
+struct Layout {
+    config: Config,
+    header_len: usize,
+    value_type: ValueType,
+    conversion: Conversion,
+}
+
+impl Layout {
+    /// Value `index` as Q8.24 bits, converted as [`super::decode`] converts it.
+    const fn bits(&self, bytes: &[u8], index: usize) -> Result<i32, Refusal> {
+        let at = self.header_len + index * self.value_type.size();
+        let value = match self.value_type {
+            ValueType::F64 => f64_at(bytes, at),
+            ValueType::F32 => f32::from_bits(u32_at(bytes, at)) as f64,
+            ValueType::Fixed { frac_bits } => {
+                if frac_bits as u32 == FRAC_BITS {
+                    return Ok(i32_at(bytes, at));
+                }
+                i32_at(bytes, at) as f64 / (1u64 << frac_bits) as f64
+            }
+        };
+        let Some((bits, exact)) = round_to_i32(value * (1u64 << FRAC_BITS) as f64) else {
+            return Err(refuse(
+                Error::OutOfRange,
+                "a value of the export does not fit Q8.24 (±128)",
+            ));
+        };
+        if matches!(self.conversion, Conversion::Exact) && !exact {
+            return Err(refuse(
+                Error::InexactValue {
+                    stored: self.value_type,
+                },
+                "a version-5 value is not a Q8.24 value: re-export θ with store::encode_as for Q16_16",
+            ));
+        }
+        Ok(bits)
+    }
+}
+
+/// `x` rounded to nearest, halves away from zero, when the result fits `i32`, and whether
+/// `x` was already an integer: what `Scalar::from_f64` of a fixed-point type does with the
+/// scaled value (`libm::round` and a range check), in a `const` context.
+const fn round_to_i32(x: f64) -> Option<(i32, bool)> {
+    // Also false for NaN. Inside these bounds the truncation and the difference are exact.
+    if !(x > i32::MIN as f64 - 1.0 && x < i32::MAX as f64 + 1.0) {
+        return None;
+    }
+    let truncated = x as i64;
+    let fraction = x - truncated as f64;
+    let rounded = if fraction >= 0.5 {
+        truncated + 1
+    } else if fraction <= -0.5 {
+        truncated - 1
+    } else {
+        truncated
+    };
+    if rounded < i32::MIN as i64 || rounded > i32::MAX as i64 {
+        return None;
+    }
+    Some((rounded as i32, fraction == 0.0))
+}
+
+/// Reads a complex synapse's export (version 2 or 3, or 4 and 5 of kind 0) of `P` parameters, made for a network of
 /// `shape` and the loss named `loss` (e.g. `"squared_error"`), in a `const` context.
 ///
 /// Use it through [`crate::embed_complex_synapse`], which makes a refusal a compile error.
@@ -126,16 +191,22 @@ pub const fn complex_synapse<const P: usize>(
             "the expected shape does not have P parameters",
         ));
     }
-    let config = match check(bytes, ModelKind::ComplexSynapse, P, 0, shape, loss) {
-        Ok(config) => config,
+    let layout = match check(bytes, ModelKind::ComplexSynapse, P, 0, shape, loss) {
+        Ok(layout) => layout,
         Err(refusal) => return Err(refusal),
     };
     let mut omega = [0i32; P];
     let mut lambda = [0i32; P];
     let mut i = 0;
     while i < P {
-        omega[i] = i32_at(bytes, HEADER_LEN_5 + 4 * i);
-        lambda[i] = i32_at(bytes, HEADER_LEN_5 + 4 * (P + i));
+        omega[i] = match layout.bits(bytes, i) {
+            Ok(bits) => bits,
+            Err(refusal) => return Err(refusal),
+        };
+        lambda[i] = match layout.bits(bytes, P + i) {
+            Ok(bits) => bits,
+            Err(refusal) => return Err(refusal),
+        };
         i += 1;
     }
     let theta = match ComplexSynapse::from_bits(&omega, &lambda) {
@@ -149,14 +220,14 @@ pub const fn complex_synapse<const P: usize>(
     };
     Ok(Prior {
         theta,
-        config,
+        config: layout.config,
         mu: None,
         fingerprint: fingerprint(&omega, &lambda),
         len: bytes.len(),
     })
 }
 
-/// Reads a dual system's version-5 Q8.24 export (body of `BODY` values, initial fast state of
+/// Reads a dual system's export (version 4 or 5, kind 1; body of `BODY` values, initial fast state of
 /// `FAST`), made for a system of `shape` (its equivalent network's layers) and the loss named
 /// `loss`, in a `const` context.
 ///
@@ -166,20 +237,23 @@ pub const fn dual_state<const BODY: usize, const FAST: usize>(
     shape: &Shape,
     loss: &str,
 ) -> Result<Prior<DualState<Q16_16, BODY, FAST>>, Refusal> {
-    let config = match check(bytes, ModelKind::DualSystem, BODY, FAST, shape, loss) {
-        Ok(config) => config,
+    let layout = match check(bytes, ModelKind::DualSystem, BODY, FAST, shape, loss) {
+        Ok(layout) => layout,
         Err(refusal) => return Err(refusal),
     };
     let mut body = [0i32; BODY];
     let mut init = [0i32; FAST];
     let mut i = 0;
-    while i < BODY {
-        body[i] = i32_at(bytes, HEADER_LEN_5 + 4 * i);
-        i += 1;
-    }
-    let mut i = 0;
-    while i < FAST {
-        init[i] = i32_at(bytes, HEADER_LEN_5 + 4 * (BODY + i));
+    while i < BODY + FAST {
+        let bits = match layout.bits(bytes, i) {
+            Ok(bits) => bits,
+            Err(refusal) => return Err(refusal),
+        };
+        if i < BODY {
+            body[i] = bits;
+        } else {
+            init[i - BODY] = bits;
+        }
         i += 1;
     }
     let theta = match DualState::from_bits(&body, &init) {
@@ -197,14 +271,14 @@ pub const fn dual_state<const BODY: usize, const FAST: usize>(
     };
     Ok(Prior {
         theta,
-        config,
+        config: layout.config,
         mu,
         fingerprint: fingerprint(&body, &init),
         len: bytes.len(),
     })
 }
 
-/// Checks everything but θ's values and returns the stored settings.
+/// Checks everything but θ's values, as [`super::decode`] and [`super::decode_dual`] do.
 const fn check(
     bytes: &[u8],
     kind: ModelKind,
@@ -212,27 +286,39 @@ const fn check(
     fast: usize,
     shape: &Shape,
     loss: &str,
-) -> Result<Config, Refusal> {
-    if bytes.len() < HEADER_LEN_5 + 4 {
+) -> Result<Layout, Refusal> {
+    if bytes.len() < HEADER_LEN_2 + 4 {
         return Err(refuse(Error::CorruptState, "the export is too short"));
     }
     if !equal(bytes, 0, &MAGIC) {
         return Err(refuse(Error::CorruptState, "not a tinycml export (magic)"));
     }
     let version = u16_at(bytes, 4);
-    if version != VERSION_5 {
-        return Err(refuse(
-            Error::UnsupportedVersion { found: version },
-            "not a format-version-5 export: re-export θ with store::encode_as for Q16_16",
-        ));
-    }
-    if u16_at(bytes, 6) as usize != HEADER_LEN_5 {
+    let header_len = match version {
+        VERSION_2 => HEADER_LEN_2,
+        VERSION => HEADER_LEN,
+        VERSION_4 => HEADER_LEN_4,
+        VERSION_5 => HEADER_LEN_5,
+        found => {
+            return Err(refuse(
+                Error::UnsupportedVersion { found },
+                "not an export of format version 2 to 5: re-export θ with this library",
+            ))
+        }
+    };
+    if u16_at(bytes, 6) as usize != header_len || bytes.len() < header_len + 4 {
         return Err(refuse(Error::CorruptState, "wrong header length"));
     }
-    let stored_kind = match bytes[15] {
-        0 => ModelKind::ComplexSynapse,
-        1 => ModelKind::DualSystem,
-        _ => return Err(refuse(Error::CorruptState, "unknown model kind")),
+    // Versions 2 and 3 have no model kind, fast-state length or μ: a complex synapse.
+    let (stored_kind, stored_fast, mu_given) = if version <= VERSION {
+        (ModelKind::ComplexSynapse, 0, 0)
+    } else {
+        let stored_kind = match bytes[15] {
+            0 => ModelKind::ComplexSynapse,
+            1 => ModelKind::DualSystem,
+            _ => return Err(refuse(Error::CorruptState, "unknown model kind")),
+        };
+        (stored_kind, u32_at(bytes, 68) as usize, bytes[MU_GIVEN_AT])
     };
     if stored_kind.code() != kind.code() {
         return Err(refuse(
@@ -242,88 +328,143 @@ const fn check(
             "the export holds the other model (complex synapse / dual system)",
         ));
     }
-    let value_type = [bytes[VALUE_TYPE_AT], bytes[VALUE_TYPE_AT + 1]];
-    if !equal(bytes, VALUE_TYPE_AT + 2, &[0; 6]) {
-        return Err(refuse(
-            Error::CorruptState,
-            "reserved header bytes are not 0",
-        ));
-    }
-    if value_type[0] != Q8_24_CODE[0] || value_type[1] != Q8_24_CODE[1] {
-        return Err(refuse(
-            Error::InexactValue {
-                stored: match super::ValueType::from_code(value_type) {
-                    Some(stored) => stored,
-                    None => return Err(refuse(Error::CorruptState, "unknown value type")),
-                },
-            },
-            "the export does not store Q8.24 bits: re-export θ with store::encode_as for Q16_16",
-        ));
-    }
-    if u32_at(bytes, 8) as usize != count || u32_at(bytes, 68) as usize != fast {
+    let (value_type, conversion) = if version == VERSION_5 {
+        if !equal(bytes, VALUE_TYPE_AT + 2, &[0; 6]) {
+            return Err(refuse(
+                Error::CorruptState,
+                "reserved header bytes are not 0",
+            ));
+        }
+        match ValueType::from_code([bytes[VALUE_TYPE_AT], bytes[VALUE_TYPE_AT + 1]]) {
+            Some(value_type) => (value_type, Conversion::Exact),
+            None => return Err(refuse(Error::CorruptState, "unknown value type")),
+        }
+    } else {
+        (ValueType::F64, Conversion::Round)
+    };
+    let mu_allowed = match kind {
+        ModelKind::ComplexSynapse => 0,
+        ModelKind::DualSystem => 1,
+    };
+    if u32_at(bytes, 8) as usize != count || stored_fast != fast || mu_given > mu_allowed {
         return Err(refuse(
             Error::CorruptState,
             "the export holds another number of values",
         ));
     }
-    let mu_given = bytes[MU_GIVEN_AT];
-    let mu_allowed = match kind {
-        ModelKind::ComplexSynapse => 0,
-        ModelKind::DualSystem => 1,
-    };
-    if mu_given > mu_allowed {
-        return Err(refuse(Error::CorruptState, "invalid μ flag"));
-    }
     let values = match kind {
         ModelKind::ComplexSynapse => 2 * count,
         ModelKind::DualSystem => count + fast,
     };
-    if bytes.len() != HEADER_LEN_5 + 4 * values + 4 {
+    if bytes.len() != header_len + value_type.size() * values + 4 {
         return Err(refuse(Error::CorruptState, "wrong length"));
     }
     let (body, stored_crc) = bytes.split_at(bytes.len() - 4);
     if CRC.checksum(body) != u32_at(stored_crc, 0) {
         return Err(refuse(Error::CorruptState, "checksum mismatch"));
     }
-    if !shape_matches(bytes, shape) {
+    let same_shape = if version == VERSION_2 {
+        shape_matches_2(bytes, shape)
+    } else {
+        shape_matches(bytes, shape)
+    };
+    if !same_shape {
         return Err(refuse(
             Error::CorruptState,
             "the export is of another shape (inputs, widths or activations)",
         ));
     }
-    if !loss_matches(bytes, loss) {
+    // Version 2 stored no loss name: it was squared error.
+    let same_loss = if version == VERSION_2 {
+        equal(loss.as_bytes(), 0, b"squared_error") && loss.len() == 13
+    } else {
+        loss_matches(bytes, loss)
+    };
+    if !same_loss {
         return Err(refuse(
             Error::CorruptState,
             "the export is for another loss",
         ));
     }
-    settings(bytes)
+    match settings(bytes, if version == VERSION_2 { 24 } else { 16 }) {
+        Ok(config) => Ok(Layout {
+            config,
+            header_len,
+            value_type,
+            conversion,
+        }),
+        Err(refusal) => Err(refusal),
+    }
 }
 
-/// The settings at offsets 16 to 66, as the run-time decoder reads them.
-const fn settings(bytes: &[u8]) -> Result<Config, Refusal> {
-    let estimator = match bytes[64] {
+/// The settings from offset `at` (16 from version 3 on, 24 in version 2), as the run-time
+/// decoder reads them: two step counts, five rates, estimator, learned half.
+const fn settings(bytes: &[u8], at: usize) -> Result<Config, Refusal> {
+    let estimator = match bytes[at + 48] {
         0 => Estimator::Standard,
         1 => Estimator::Symmetric,
         _ => return Err(refuse(Error::CorruptState, "unknown estimator")),
     };
-    let learn = match bytes[65] {
+    let learn = match bytes[at + 49] {
         0 => Learn::Both,
         1 => Learn::Omega,
         2 => Learn::Lambda,
         _ => return Err(refuse(Error::CorruptState, "unknown learned half")),
     };
     Ok(Config {
-        free_steps: u32_at(bytes, 16),
-        nudged_steps: u32_at(bytes, 20),
-        free_lr: f64_at(bytes, 24),
-        nudged_lr: f64_at(bytes, 32),
-        beta: f64_at(bytes, 40),
-        lambda_min: f64_at(bytes, 48),
-        lambda_max: f64_at(bytes, 56),
+        free_steps: u32_at(bytes, at),
+        nudged_steps: u32_at(bytes, at + 4),
+        free_lr: f64_at(bytes, at + 8),
+        nudged_lr: f64_at(bytes, at + 16),
+        beta: f64_at(bytes, at + 24),
+        lambda_min: f64_at(bytes, at + 32),
+        lambda_max: f64_at(bytes, at + 40),
         estimator,
         learn,
     })
+}
+
+/// A version-2 header describes `shape`: kind 0 (linear, widths `[inputs, 0, 0, 1]`) or 1
+/// (MLP, widths `[inputs, h1, h2, 1]`, one hidden activation), a linear output of 1.
+const fn shape_matches_2(bytes: &[u8], shape: &Shape) -> bool {
+    let (kind, activation) = (bytes[12], bytes[13]);
+    let widths = [
+        u16_at(bytes, 16),
+        u16_at(bytes, 18),
+        u16_at(bytes, 20),
+        u16_at(bytes, 22),
+    ];
+    let output = (1, 2);
+    let mut expected = [(0u16, 0u8); 3];
+    let depth = match (kind, activation) {
+        (0, _) if widths[1] == 0 && widths[2] == 0 => {
+            expected[0] = output;
+            1
+        }
+        (1, 0..=1) => {
+            expected = [(widths[1], activation), (widths[2], activation), output];
+            3
+        }
+        _ => return false,
+    };
+    if widths[3] != 1 || widths[0] != shape.inputs || shape.depth() != depth {
+        return false;
+    }
+    let mut i = 0;
+    while i < depth {
+        match shape.layer_at(i) {
+            Some(layer) => {
+                if layer.outputs != expected[i].0
+                    || activation_code(layer.activation) != expected[i].1
+                {
+                    return false;
+                }
+            }
+            None => return false,
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Inputs, depth and each layer's width and activation equal `shape`'s.
