@@ -452,3 +452,33 @@ fn the_compile_time_reader_rounds_f64_exports_exactly_as_the_run_time_decoder() 
         Error::OutOfRange
     );
 }
+
+#[test]
+fn the_compile_time_reader_reads_the_boards_version_2_prior_as_the_decoder() {
+    const H16: usize = Mlp::<1, 16, 16>::PARAMS;
+    const BOARD_PRIOR: &[u8] = include_bytes!("../boards/app/priors/sinusoid-1-16-16-1.tcml");
+    assert_eq!(u16::from_le_bytes([BOARD_PRIOR[4], BOARD_PRIOR[5]]), 2);
+    let relu = Shape::new(1)
+        .with_layer(16, Activation::Relu)
+        .with_layer(16, Activation::Relu)
+        .with_layer(1, Activation::Identity);
+    let model = Mlp::<1, 16, 16>::new(Activation::Relu);
+    let (cml, theta) = store::decode::<Q16_16, _, H16>(&model, BOARD_PRIOR).unwrap();
+    let embedded = flash::complex_synapse::<H16>(BOARD_PRIOR, &relu, "squared_error").unwrap();
+    assert_eq!(embedded.theta, theta);
+    assert_eq!(embedded.config, *cml.config());
+    assert_eq!(embedded.fingerprint, theta.fingerprint());
+    // Version 2 means one hidden activation and the squared error: tanh or another loss is
+    // refused, as by the decoder.
+    let tanh = Shape::new(1)
+        .with_layer(16, Activation::Tanh)
+        .with_layer(16, Activation::Tanh)
+        .with_layer(1, Activation::Identity);
+    let error = |shape: &Shape, loss: &str| {
+        flash::complex_synapse::<H16>(BOARD_PRIOR, shape, loss)
+            .unwrap_err()
+            .error
+    };
+    assert_eq!(error(&tanh, "squared_error"), Error::CorruptState);
+    assert_eq!(error(&relu, "masked_squared_error"), Error::CorruptState);
+}
