@@ -26,12 +26,19 @@ const F: usize = Dual::FAST;
 const Q8_24: ValueType = ValueType::of::<Q16_16>();
 
 fn config_json(c: &Config) -> Value {
+    let estimator = match c.estimator {
+        Estimator::Standard => "standard",
+        Estimator::Symmetric => "symmetric",
+    };
+    let learn = match c.learn {
+        Learn::Both => "both",
+        Learn::Omega => "omega",
+        Learn::Lambda => "lambda",
+    };
     json!({
         "free_steps": c.free_steps, "free_lr": c.free_lr.to_bits(),
         "nudged_steps": c.nudged_steps, "nudged_lr": c.nudged_lr.to_bits(),
-        "beta": c.beta.to_bits(),
-        "estimator": match c.estimator { Estimator::Standard => "standard", Estimator::Symmetric => "symmetric" },
-        "learn": match c.learn { Learn::Both => "both", Learn::Omega => "omega", Learn::Lambda => "lambda" },
+        "beta": c.beta.to_bits(), "estimator": estimator, "learn": learn,
         "lambda_min": c.lambda_min.to_bits(), "lambda_max": c.lambda_max.to_bits(),
     })
 }
@@ -228,7 +235,8 @@ fn dump(path: &str, xs: &[f64]) -> Result<Value, Box<dyn std::error::Error>> {
                 Err(refusal) => json!({ "error": error_text(refusal.error) }),
             };
             json!({
-                "kind": "dual_system", "config": config_json(cml.config()), "mu": cml.mu().map(f64::to_bits),
+                "kind": "dual_system", "config": config_json(cml.config()),
+                "mu": cml.mu().map(f64::to_bits),
                 "values": bits(theta.body().iter().chain(theta.init()).copied()),
                 "device": device, "embedded": embedded,
             })

@@ -146,7 +146,7 @@ impl Layout {
                 Error::InexactValue {
                     stored: self.value_type,
                 },
-                "a version-5 value is not a Q8.24 value: re-export θ with store::encode_as for Q16_16",
+                "a version-5 value is not a Q8.24 value: re-export θ with store::encode_as",
             ));
         }
         Ok(bits)
@@ -176,8 +176,9 @@ const fn round_to_i32(x: f64) -> Option<(i32, bool)> {
     Some((rounded as i32, fraction == 0.0))
 }
 
-/// Reads a complex synapse's export (version 2 or 3, or 4 and 5 of kind 0) of `P` parameters, made for a network of
-/// `shape` and the loss named `loss` (e.g. `"squared_error"`), in a `const` context.
+/// Reads a complex synapse's export (version 2 or 3, or 4 and 5 of kind 0) of `P`
+/// parameters, made for a network of `shape` and the loss named `loss` (e.g.
+/// `"squared_error"`), in a `const` context.
 ///
 /// Use it through [`crate::embed_complex_synapse`], which makes a refusal a compile error.
 pub const fn complex_synapse<const P: usize>(
@@ -227,9 +228,9 @@ pub const fn complex_synapse<const P: usize>(
     })
 }
 
-/// Reads a dual system's export (version 4 or 5, kind 1; body of `BODY` values, initial fast state of
-/// `FAST`), made for a system of `shape` (its equivalent network's layers) and the loss named
-/// `loss`, in a `const` context.
+/// Reads a dual system's export (version 4 or 5, kind 1; body of `BODY` values, initial fast
+/// state of `FAST`), made for a system of `shape` (its equivalent network's layers) and the
+/// loss named `loss`, in a `const` context.
 ///
 /// Use it through [`crate::embed_dual_state`], which makes a refusal a compile error.
 pub const fn dual_state<const BODY: usize, const FAST: usize>(
