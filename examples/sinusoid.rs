@@ -75,15 +75,16 @@ fn plain_config() -> Config {
     }
 }
 
-fn model() -> SinusoidMlp {
-    SinusoidMlp::new(Activation::Relu)
+/// The 1-40-40-1 network of every method in the complex-synapse harness.
+fn model(args: &Args) -> SinusoidMlp {
+    SinusoidMlp::new(args.activation)
 }
 
 /// The initial θ of every method: the usual dense initialisation of ω, λ the same everywhere.
-fn initial_theta<N: Precision>(seed: u64, lambda: f64) -> Result<ComplexSynapse<N, P>, Error> {
+fn initial_theta<N: Precision>(args: &Args, lambda: f64) -> Result<ComplexSynapse<N, P>, Error> {
     train::initial_theta(
-        &model(),
-        &mut SplitMix64::new(seed ^ 0x1417_1A11_5EED),
+        &model(args),
+        &mut SplitMix64::new(args.seed ^ 0x1417_1A11_5EED),
         lambda,
     )
 }
@@ -104,7 +105,7 @@ fn settings(args: &Args, label: &str, seconds: f64) -> Settings {
 
 /// CML meta-training in precision `N`; returns the export and the run's record.
 fn train_cml<N: Precision>(args: &Args) -> Result<(Vec<u8>, Record), TrainError> {
-    let cml = Cml::<N, _, P>::new(model(), cml_config())?;
+    let cml = Cml::<N, _, P>::new(model(args), cml_config())?;
     let settings = Settings {
         meta_batch: args.meta_batch,
         outer: Outer::Adam {
@@ -117,7 +118,7 @@ fn train_cml<N: Precision>(args: &Args) -> Result<(Vec<u8>, Record), TrainError>
         seconds: args.cml_iterations.is_none().then_some(args.cml_seconds),
         ..settings(args, "cml", args.cml_seconds)
     };
-    let trained = train::train(&cml, &FAMILY, initial_theta(args.seed, 1.0)?, &settings)?;
+    let trained = train::train(&cml, &FAMILY, initial_theta(args, 1.0)?, &settings)?;
     Ok((trained.export(&cml)?, record(&trained)))
 }
 
@@ -206,11 +207,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     // 2. Baselines, trained by the same driver on the same task stream (f32 host, implicit and
     //    MAML with f64 reference curvature). A baseline run alone (`--method NAME`) gets the
     //    main budget (`--full`: 540 s on one core).
-    let plain = Cml::<f32, _, P>::new(model(), plain_config())?;
-    let cml32 = Cml::<f32, _, P>::new(model(), cml_config())?;
-    let cml64 = Cml::<f64, _, P>::new(model(), cml_config())?;
-    let theta_plain = initial_theta::<f32>(args.seed, NO_LAMBDA)?;
-    let theta_cml = initial_theta::<f32>(args.seed, 1.0)?;
+    let plain = Cml::<f32, _, P>::new(model(args), plain_config())?;
+    let cml32 = Cml::<f32, _, P>::new(model(args), cml_config())?;
+    let cml64 = Cml::<f64, _, P>::new(model(args), cml_config())?;
+    let theta_plain = initial_theta::<f32>(args, NO_LAMBDA)?;
+    let theta_cml = initial_theta::<f32>(args, 1.0)?;
     let budget = if args.method.is_some() {
         args.cml_seconds
     } else {
@@ -268,7 +269,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .then(|| {
             train::train_with(
                 &train::Maml {
-                    model: SinusoidMlp::new(Activation::Relu),
+                    model: model(args),
                     loss: SquaredError,
                     steps: 5,
                     lr: 0.01,
@@ -389,6 +390,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     extra.insert("dropped_tasks".into(), json!(main_record.dropped));
     extra.insert("restores".into(), json!(main_record.restored));
     extra.insert("preset".into(), json!(args.preset));
+    let activation = match (args.model, args.activation) {
+        (ModelKind::Dual, _) | (_, Activation::Tanh) => "tanh",
+        _ => "relu",
+    };
+    extra.insert("activation".into(), json!(activation));
     extra.insert(
         "meta_validation".into(),
         json!(main_record
@@ -469,8 +475,8 @@ fn synapse_rows(
         println!("exported θ ({} bytes) to {}", bytes.len(), path.display());
     }
     // The state as a board reads it, and the same state in f32.
-    let (cml_q, theta_q) = store::decode::<Q16_16, _, P>(&model(), &bytes)?;
-    let (cml_f, theta_f) = store::decode::<f32, _, P>(&model(), &bytes)?;
+    let (cml_q, theta_q) = store::decode::<Q16_16, _, P>(&model(args), &bytes)?;
+    let (cml_f, theta_f) = store::decode::<f32, _, P>(&model(args), &bytes)?;
     let t = args.threads.max(2);
     let full = cml_config().free_steps;
     let rows = vec![
@@ -620,8 +626,8 @@ fn figure_panels(
                     if adapted.is_some() { "" } else { " (diverged)" }
                 ),
                 truth: xs.iter().map(|&x| h.sinusoid.at(x)).collect(),
-                before: evaluation::predict::<Q16_16>(theta.omega(), &xs),
-                after: evaluation::predict::<Q16_16>(&phi, &xs),
+                before: evaluation::predict::<Q16_16>(cml.model(), theta.omega(), &xs),
+                after: evaluation::predict::<Q16_16>(cml.model(), &phi, &xs),
                 shots: h.task.support().iter().map(|s| (s.x[0], s.y)).collect(),
                 xs: xs.clone(),
             }

@@ -62,6 +62,13 @@ pub enum Error {
         /// The model the export holds.
         stored: crate::store::ModelKind,
     },
+    /// A stored value (format version 5) is not exactly representable in the reader's number
+    /// format, e.g. an `f32` value between two Q8.24 steps. Re-export θ for this precision
+    /// ([`crate::store::encode_as`]) or read it in a format that holds the stored type.
+    InexactValue {
+        /// The type the export stores its values in.
+        stored: crate::store::ValueType,
+    },
     /// An output buffer is too small.
     BufferTooSmall {
         /// Bytes needed.
@@ -121,7 +128,7 @@ impl fmt::Display for Error {
                 f,
                 "the stored meta-state is format version {found}, this library reads versions {} to {}; re-export it with this library",
                 crate::store::VERSION_2,
-                crate::store::VERSION_4
+                crate::store::VERSION_5
             ),
             Error::WrongModelKind { stored } => match stored {
                 crate::store::ModelKind::DualSystem => write!(
@@ -133,6 +140,10 @@ impl fmt::Display for Error {
                     "the stored meta-state is a complex synapse's; read it with store::decode"
                 ),
             },
+            Error::InexactValue { stored } => write!(
+                f,
+                "the stored meta-state holds {stored} values this number format cannot hold exactly; re-export it for this precision (store::encode_as)"
+            ),
             Error::BufferTooSmall { needed } => {
                 write!(f, "the output buffer is too small; {needed} bytes are needed")
             }

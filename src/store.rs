@@ -6,48 +6,31 @@
 //! [`encode_dual`], [`decode_dual`]). [`model_kind`] says which one an export holds. Each
 //! decoder refuses the other model's export with [`Error::WrongModelKind`].
 //!
-//! Layout, all integers and floats little-endian. [`encode`] writes version 3 and
-//! [`encode_dual`] version 4; version 4 is version 3 with the model kind, the fast-state
-//! length and μ added (the fields in **bold**), so a complex synapse's export is the same
-//! bytes as before version 4 existed and its checksum, fingerprint and file hash do not move:
-//!
-//! | offset | type | field |
+//! | version | written by | values |
 //! |---|---|---|
-//! | 0 | `[u8; 4]` | magic `b"TCML"` |
-//! | 4 | `u16` | format version (3 or 4) |
-//! | 6 | `u16` | header length in bytes (128 in version 3, 136 in version 4) |
-//! | 8 | `u32` | value count: `P` (complex synapse) or `BODY` (dual system) |
-//! | 12 | `u16` | inputs |
-//! | 14 | `u8` | layers `L` (1 to 8) |
-//! | 15 | `u8` | **model kind** (0 complex synapse, 1 dual system); reserved (0) in version 3 |
-//! | 16 | `u32`, `u32` | free steps, nudged steps |
-//! | 24 | `[f64; 5]` | free lr, nudged lr, β, λ_min, λ_max |
-//! | 64 | `u8`, `u8` | estimator (0 standard, 1 symmetric), learned (0 both, 1 ω, 2 λ) |
-//! | 66 | `u8` | **μ given** (0 none, 1 μ at offset 128); reserved (0) in version 3 |
-//! | 67 | `u8` | reserved (0) |
-//! | 68 | `u32` | **fast-state length `FAST`** (0 for a complex synapse); reserved (0) in version 3 |
-//! | 72 | `[u8; 24]` | the loss's name (ASCII, zero-padded), e.g. `squared_error` |
-//! | 96 | `[u16, u8, u8; 8]` | per layer: outputs, activation (0 ReLU, 1 tanh, 2 identity), reserved; unused layers 0 |
-//! | 128 | `f64` | **μ** (0 when none); version 4 only |
-//! | `H` | `[f64; P]`, `[f64; P]` | complex synapse: ω, then λ |
-//! | `H` | `[f64; BODY]`, `[f64; FAST]` | dual system: the body `{W_l, c_l}`, then the initial fast state `{g_l, s_l, W_o, b_o}` |
-//! | end − 4 | `u32` | CRC-32 (ISO-HDLC, as zip and PNG) of every byte before it |
+//! | 3 | [`encode`] (complex synapse) | `f64` |
+//! | 4 | [`encode_dual`] (dual system) | `f64` |
+//! | 5 | [`encode_as`], [`encode_dual_as`] (either) | a declared [`ValueType`]: `f64`, `f32`, or the raw `i32` bits of a fixed-point format |
 //!
-//! `H` is the header length. ω and λ are in the model's flat parameter order, each layer's
-//! weights column-major (see [`crate::nn::network`]); the body and fast state are in the
-//! layouts of [`crate::dual::system`]. A dual system's layer table is that of the equivalent
-//! [`crate::Network`] (its last layer is the read-out); its `λ_min`, `λ_max` and `learned`
-//! fields hold the [`Config`] as given, though the dual system does not use them.
-//! [`decode`] also reads a version-4 export of a complex synapse (kind 0), though this
-//! library writes those as version 3.
+//! Versions 3 and 4 store `f64`, which holds `f32` and every `i32`-backed fixed format
+//! exactly, so one file serves a learner in any [`Precision`]: the reader rounds each value to
+//! its format and refuses values it cannot hold. Version 5 stores the device's own number
+//! format (for [`crate::Q16_16`], Q8.24 bits: half the size), and a reader converts its
+//! values only when exact ([`Error::InexactValue`] otherwise); [`flash`] reads such a file at
+//! compile time into a `static` θ in flash. A complex synapse's version-3 export is the same
+//! bytes as before versions 4 and 5 existed, so its checksum, fingerprint and file hash do
+//! not move. Version 2 (80-byte header; a linear model or a two-hidden-layer MLP with one
+//! output, squared error) is still read; version 1 stored the weights row-major, and
+//! [`decode`] refuses it with [`Error::UnsupportedVersion`] rather than read a scrambled
+//! network.
 //!
-//! Version 2 (80-byte header; a linear model or a two-hidden-layer MLP with one output,
-//! squared error) is still read; version 1 stored the weights row-major, and [`decode`]
-//! refuses it with [`Error::UnsupportedVersion`] rather than read a scrambled network.
-//!
-//! Values are stored as `f64`, which holds `f32` and every `i32`-backed fixed format exactly,
-//! so one file serves a learner in any [`Precision`]: the reader converts and refuses values
-//! its format cannot hold.
+//! **The byte-by-byte layout of every version, and the flat parameter layout (each layer's
+//! weights column-major: PyTorch's `weight.T.ravel()`, then the bias), are in `docs/FORMAT.md`
+//! in the repository**; `python/tinycml_format.py` writes and reads the format from numpy.
+//! ω and λ are in the model's flat parameter order (see [`crate::nn::network`]); the body and
+//! fast state are in the layouts of [`crate::dual::system`]. [`decode`] also reads a
+//! version-4 export of a complex synapse (kind 0), though this library writes those as
+//! version 3.
 
 use crate::cml::{Cml, Config, Estimator, Learn};
 use crate::dual::{DualCml, DualModel, DualState};
@@ -56,6 +39,11 @@ use crate::nn::{Activation, LayerShape, Model, Shape, MAX_LAYERS};
 use crate::num::{Precision, Scalar};
 use crate::synapse::ComplexSynapse;
 use crate::Error;
+use value::{read_param, Conversion};
+
+pub mod flash;
+mod value;
+pub use value::{StoredValue, ValueType};
 
 /// First four bytes of every export.
 pub const MAGIC: [u8; 4] = *b"TCML";
@@ -71,7 +59,15 @@ pub const VERSION_4: u16 = 4;
 pub const HEADER_LEN_4: usize = 136;
 /// The previous version, still read: a linear model or an `IN-H1-H2-1` MLP, squared error.
 pub const VERSION_2: u16 = 2;
+/// Bytes before the values in version 2.
 const HEADER_LEN_2: usize = 80;
+/// The version [`encode_as`] and [`encode_dual_as`] write: version 4 plus the values' type
+/// ([`ValueType`]), so a device reads its own number format at half the size of `f64`.
+pub const VERSION_5: u16 = 5;
+/// Bytes before the values in version 5.
+pub const HEADER_LEN_5: usize = 144;
+/// Offset of the version-5 value type (type code, then fraction bits, then 6 reserved bytes).
+const VALUE_TYPE_AT: usize = 136;
 const LOSS_NAME_LEN: usize = 24;
 /// Offsets of the version-4 fields.
 const KIND_AT: usize = 15;
@@ -90,7 +86,7 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
-    fn code(self) -> u8 {
+    const fn code(self) -> u8 {
         match self {
             ModelKind::ComplexSynapse => 0,
             ModelKind::DualSystem => 1,
@@ -109,9 +105,20 @@ pub const fn encoded_dual_len(body: usize, fast: usize) -> usize {
     HEADER_LEN_4 + 8 * (body + fast) + 4
 }
 
+/// Size of the version-5 export of a complex synapse with `params` parameters stored as
+/// `value_type` ([`encode_as`]).
+pub const fn encoded_len_as(params: usize, value_type: ValueType) -> usize {
+    HEADER_LEN_5 + 2 * params * value_type.size() + 4
+}
+
+/// Size of the version-5 export of a dual system stored as `value_type` ([`encode_dual_as`]).
+pub const fn encoded_dual_len_as(body: usize, fast: usize, value_type: ValueType) -> usize {
+    HEADER_LEN_5 + (body + fast) * value_type.size() + 4
+}
+
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
-fn activation_code(activation: Activation) -> u8 {
+const fn activation_code(activation: Activation) -> u8 {
     match activation {
         Activation::Relu => 0,
         Activation::Tanh => 1,
@@ -196,9 +203,12 @@ struct Extra {
     count: usize,
     fast: usize,
     mu: Option<f64>,
+    /// How the values are stored (`f64` before version 5).
+    value_type: ValueType,
 }
 
-/// Writes the header (version 3 when `extra.version` is 3: the version-4 fields stay 0).
+/// Writes the header (version 3 when `extra.version` is 3: the version-4 fields stay 0;
+/// version 5 adds the value type).
 fn write_header(
     w: &mut Writer<'_>,
     extra: &Extra,
@@ -249,8 +259,12 @@ fn write_header(
         });
         w.put(&layer);
     }
-    if extra.version == VERSION_4 {
+    if extra.version >= VERSION_4 {
         w.put(&extra.mu.unwrap_or(0.0).to_le_bytes());
+    }
+    if extra.version >= VERSION_5 {
+        w.put(&extra.value_type.code());
+        w.put(&[0; 6]);
     }
     Ok(())
 }
@@ -273,12 +287,75 @@ pub fn encode<N: Precision, M: Model<N>, L: LossName, const P: usize>(
         count: P,
         fast: 0,
         mu: None,
+        value_type: ValueType::F64,
     };
+    write_complex_synapse(cml, theta, &extra, out)
+}
+
+/// Writes a complex synapse's θ and the rule's configuration into `out` in format version
+/// 5, each value stored as `value_type`; returns the bytes written
+/// ([`encoded_len_as`]`(P, value_type)`).
+///
+/// Use it to export for a device: `ValueType::of::<Q16_16>()` stores the raw Q8.24 bits a
+/// [`crate::Q16_16`] reader would have rounded the values to (half the size of `f64`), and
+/// [`flash`] embeds such a file in a firmware's flash at compile time. Each value is rounded
+/// once, to nearest, as [`Scalar::from_f64`] rounds. [`Error::BufferTooSmall`];
+/// [`Error::OutOfRange`] when a value does not fit `value_type`.
+///
+/// ```
+/// use tinycml::{store, store::ValueType, Activation, Cml, ComplexSynapse, Config, Mlp, Q16_16};
+///
+/// type Net = Mlp<1, 8, 8>;
+/// const P: usize = Net::PARAMS;
+/// let cml = Cml::<f64, _, P>::new(Net::new(Activation::Relu), Config::default())?;
+/// let theta = ComplexSynapse::<f64, P>::with_uniform_lambda([1.3; P], 1.0)?;
+///
+/// let device = ValueType::of::<Q16_16>();
+/// let mut bytes = vec![0u8; store::encoded_len_as(P, device)];
+/// store::encode_as(&cml, &theta, device, &mut bytes)?;
+/// assert!(bytes.len() < store::encoded_len(P) / 2 + 100);
+///
+/// // The device reads its own format: 1.3 rounded once to Q8.24. An f32 reader would have
+/// // to round again (these bits need 25 significant bits), so it refuses.
+/// let (_, on_device): store::Decoded<Q16_16, _, P> = store::decode(cml.model(), &bytes)?;
+/// assert_eq!(on_device.omega()[0].to_bits(), 21_810_381);
+/// assert!(store::decode::<f32, _, P>(cml.model(), &bytes).is_err());
+/// # Ok::<(), tinycml::Error>(())
+/// ```
+pub fn encode_as<N: Precision, M: Model<N>, L: LossName, const P: usize>(
+    cml: &Cml<N, M, P, L>,
+    theta: &ComplexSynapse<N, P>,
+    value_type: ValueType,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let needed = encoded_len_as(P, value_type);
+    if out.len() < needed {
+        return Err(Error::BufferTooSmall { needed });
+    }
+    let extra = Extra {
+        version: VERSION_5,
+        header_len: HEADER_LEN_5,
+        kind: ModelKind::ComplexSynapse,
+        count: P,
+        fast: 0,
+        mu: None,
+        value_type,
+    };
+    write_complex_synapse(cml, theta, &extra, out)
+}
+
+/// Header, ω then λ in `extra.value_type`, checksum (`out` is long enough).
+fn write_complex_synapse<N: Precision, M: Model<N>, L: LossName, const P: usize>(
+    cml: &Cml<N, M, P, L>,
+    theta: &ComplexSynapse<N, P>,
+    extra: &Extra,
+    out: &mut [u8],
+) -> Result<usize, Error> {
     let mut w = Writer { out, at: 0 };
     let shape = cml.model().shape();
-    write_header(&mut w, &extra, &shape, cml.config(), cml.loss().name())?;
+    write_header(&mut w, extra, &shape, cml.config(), cml.loss().name())?;
     for value in theta.omega().iter().chain(theta.lambda()) {
-        w.put(&value.to_f64().to_le_bytes());
+        extra.value_type.put(&mut w, value.to_f64())?;
     }
     Ok(w.finish())
 }
@@ -307,12 +384,59 @@ where
         count: BODY,
         fast: FAST,
         mu: cml.mu().map(Scalar::to_f64),
+        value_type: ValueType::F64,
     };
+    write_dual(cml, theta, &extra, out)
+}
+
+/// Writes a dual system's θ, μ and the rule's configuration into `out` in format version 5,
+/// each value of the body and initial fast state stored as `value_type` (μ stays `f64`, as
+/// the other settings); returns the bytes written
+/// ([`encoded_dual_len_as`]`(BODY, FAST, value_type)`). See [`encode_as`].
+pub fn encode_dual_as<N, S, L, const BODY: usize, const FAST: usize>(
+    cml: &DualCml<N, S, BODY, FAST, L>,
+    theta: &DualState<N, BODY, FAST>,
+    value_type: ValueType,
+    out: &mut [u8],
+) -> Result<usize, Error>
+where
+    N: Precision,
+    S: DualModel<N>,
+    L: LossName,
+{
+    let needed = encoded_dual_len_as(BODY, FAST, value_type);
+    if out.len() < needed {
+        return Err(Error::BufferTooSmall { needed });
+    }
+    let extra = Extra {
+        version: VERSION_5,
+        header_len: HEADER_LEN_5,
+        kind: ModelKind::DualSystem,
+        count: BODY,
+        fast: FAST,
+        mu: cml.mu().map(Scalar::to_f64),
+        value_type,
+    };
+    write_dual(cml, theta, &extra, out)
+}
+
+/// Header, body then initial fast state in `extra.value_type`, checksum.
+fn write_dual<N, S, L, const BODY: usize, const FAST: usize>(
+    cml: &DualCml<N, S, BODY, FAST, L>,
+    theta: &DualState<N, BODY, FAST>,
+    extra: &Extra,
+    out: &mut [u8],
+) -> Result<usize, Error>
+where
+    N: Precision,
+    S: DualModel<N>,
+    L: LossName,
+{
     let mut w = Writer { out, at: 0 };
     let shape = cml.system().shape();
-    write_header(&mut w, &extra, &shape, cml.config(), cml.loss().name())?;
+    write_header(&mut w, extra, &shape, cml.config(), cml.loss().name())?;
     for value in theta.body().iter().chain(theta.init()) {
-        w.put(&value.to_f64().to_le_bytes());
+        extra.value_type.put(&mut w, value.to_f64())?;
     }
     Ok(w.finish())
 }
@@ -333,6 +457,7 @@ impl<'a> Frame<'a> {
         }
         let version = r.u16()?;
         let header_len = match version {
+            VERSION_5 => HEADER_LEN_5,
             VERSION_4 => HEADER_LEN_4,
             VERSION => HEADER_LEN,
             VERSION_2 => HEADER_LEN_2,
@@ -342,7 +467,7 @@ impl<'a> Frame<'a> {
             return Err(Error::CorruptState);
         }
         let count = r.u32()? as usize;
-        let (kind, fast, mu_given) = if version == VERSION_4 {
+        let (kind, fast, mu_given) = if version >= VERSION_4 {
             let kind = match (Reader { bytes, at: KIND_AT }).u8()? {
                 0 => ModelKind::ComplexSynapse,
                 1 => ModelKind::DualSystem,
@@ -358,13 +483,17 @@ impl<'a> Frame<'a> {
         } else {
             (ModelKind::ComplexSynapse, 0, 0)
         };
+        let value_type = match version {
+            VERSION_5 => value_type_at(bytes)?,
+            _ => ValueType::F64,
+        };
         let values = match kind {
             ModelKind::ComplexSynapse if fast == 0 && mu_given == 0 => count.checked_mul(2),
             ModelKind::DualSystem if mu_given <= 1 => count.checked_add(fast),
             _ => None,
         };
         let total = values
-            .and_then(|v| v.checked_mul(8))
+            .and_then(|v| v.checked_mul(value_type.size()))
             .and_then(|v| v.checked_add(header_len + 4))
             .ok_or(Error::CorruptState)?;
         if bytes.len() != total {
@@ -386,6 +515,7 @@ impl<'a> Frame<'a> {
                 count,
                 fast,
                 mu,
+                value_type,
             },
             header,
         })
@@ -414,6 +544,30 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// A version-5 header's value type; its reserved bytes must be 0.
+fn value_type_at(bytes: &[u8]) -> Result<ValueType, Error> {
+    let mut r = Reader {
+        bytes,
+        at: VALUE_TYPE_AT,
+    };
+    let code = r.take::<2>()?;
+    if r.take::<6>()? != [0; 6] {
+        return Err(Error::CorruptState);
+    }
+    ValueType::from_code(code).ok_or(Error::CorruptState)
+}
+
+impl Frame<'_> {
+    /// How the values are stored and how a reader converts them: version 5 exactly, the
+    /// `f64` versions by rounding (as they always have).
+    fn conversion(&self) -> (ValueType, Conversion) {
+        match self.extra.version {
+            VERSION_5 => (self.extra.value_type, Conversion::Exact),
+            _ => (ValueType::F64, Conversion::Round),
+        }
+    }
+}
+
 /// Which model an intact export holds (version 2 and 3 exports hold complex synapses).
 ///
 /// [`Error::CorruptState`] or [`Error::UnsupportedVersion`] as the decoders, for an export
@@ -438,14 +592,15 @@ pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
     decode_with_loss(model, SquaredError, bytes)
 }
 
-/// Reads a complex synapse's export (version 2, 3, or 4 of kind 0) made for `model` and
-/// `loss`, in any precision `N`.
+/// Reads a complex synapse's export (version 2, 3, or 4 and 5 of kind 0) made for `model`
+/// and `loss`, in any precision `N`.
 ///
 /// [`Error::CorruptState`] for a wrong magic, length, checksum, model shape, loss or parameter
 /// count; [`Error::UnsupportedVersion`] for an intact export of a format version this library
 /// does not read; [`Error::WrongModelKind`] for an intact export of a dual system (read it
 /// with [`decode_dual`]); [`Error::OutOfRange`] when a value does not fit `N` or a λ is not
-/// positive; [`Error::InvalidConfig`] when the stored settings are not valid for `N`.
+/// positive; [`Error::InexactValue`] when a version-5 value is not exactly a value of `N`;
+/// [`Error::InvalidConfig`] when the stored settings are not valid for `N`.
 pub fn decode_with_loss<N, M, L, const P: usize>(
     model: &M,
     loss: L,
@@ -462,22 +617,24 @@ where
         return Err(Error::CorruptState);
     }
     let cml = Cml::with_loss(*model, loss, config)?;
+    let (stored, conversion) = frame.conversion();
     let mut omega = [N::Param::ZERO; P];
     let mut lambda = [N::Param::ZERO; P];
     for slot in omega.iter_mut().chain(lambda.iter_mut()) {
-        *slot = N::Param::from_f64(r.f64()?).ok_or(Error::OutOfRange)?;
+        *slot = read_param(&mut r, stored, conversion)?;
     }
     let theta = ComplexSynapse::new(omega, lambda)?;
     Ok((cml, theta))
 }
 
-/// Reads a dual system's export (version 4, kind 1) made for `system` and `loss`, in any
+/// Reads a dual system's export (version 4 or 5, kind 1) made for `system` and `loss`, in any
 /// precision `N`: the rule with its settings and μ, and θ (body and initial fast state).
 ///
 /// [`Error::CorruptState`] for a wrong magic, length, checksum, shape, loss, body or
 /// fast-state length; [`Error::UnsupportedVersion`] for an intact export of a format version
 /// this library does not read; [`Error::WrongModelKind`] for an intact export of a complex
 /// synapse (read it with [`decode`]); [`Error::OutOfRange`] when a value does not fit `N`;
+/// [`Error::InexactValue`] when a version-5 value is not exactly a value of `N`;
 /// [`Error::NotFinite`] for a fixed-point value at the rails of its format;
 /// [`Error::InvalidConfig`] when the stored settings or μ are not valid for `N`.
 pub fn decode_dual<N, S, const BODY: usize, const FAST: usize, L>(
@@ -500,10 +657,11 @@ where
         return Err(Error::CorruptState);
     }
     let cml = DualCml::with_loss(*system, loss, config, frame.extra.mu)?;
+    let (stored, conversion) = frame.conversion();
     let mut body = [N::Param::ZERO; BODY];
     let mut init = [N::Param::ZERO; FAST];
     for slot in body.iter_mut().chain(init.iter_mut()) {
-        *slot = N::Param::from_f64(r.f64()?).ok_or(Error::OutOfRange)?;
+        *slot = read_param(&mut r, stored, conversion)?;
     }
     let theta = DualState::new(body, init)?;
     Ok((cml, theta))

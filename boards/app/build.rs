@@ -1,30 +1,26 @@
-//! Decodes the committed prior exports with tinycml's own reader and turns each into `const`
-//! bit arrays, so firmware can keep θ in flash (`ComplexSynapse::from_bits` or
-//! `DualState::from_bits` in a `static`).
-//! It also draws, once and on the host, the seeded starting θ of the on-device meta-learning
-//! stage, so that θ can be a `static` initialised at load time (no large stack temporaries).
+//! Writes what firmware cannot compute in a `const` context:
 //!
-//! For the digits firmware it writes `digits-5-9.bin`: the images of digits 5–9 (the
-//! meta-test classes) cut out of the library's bundled file, in the same format and file
-//! order. The held-out sampler only looks at the pooled digits' images in file order, so it
-//! draws the same tasks from this 58 KB file as from the 117 KB one (a host test checks all
-//! 500), and the board's flash holds only what the held-out tasks can use.
+//! - the seeded starting θ of the on-device meta-learning stage, drawn once on the host
+//!   (SplitMix64, `f64` conversions), so that θ can be a `static` initialised at load time (no
+//!   large stack temporaries);
+//! - for the digits firmware, `digits-5-9.bin`: the images of digits 5–9 (the meta-test
+//!   classes) cut out of the library's bundled file, in the same format and file order. The
+//!   held-out sampler only looks at the pooled digits' images in file order, so it draws the
+//!   same tasks from this 58 KB file as from the 117 KB one (a host test checks all 500), and
+//!   the board's flash holds only what the held-out tasks can use.
+//!
+//! The priors themselves are not decoded here: `src/networks.rs` embeds each export with
+//! `tinycml::embed_complex_synapse!` / `embed_dual_state!`, which check and decode it at
+//! compile time.
 
 use std::fmt::Write as _;
 use std::path::Path;
-use tinycml::dual::{DualState, DualSystem};
-use tinycml::SquaredError;
-use tinycml::{digits, store, Activation, Cml, Config, Estimator, Learn, Mlp, Scalar, Q16_16};
-use tinycml::{ComplexSynapse, Layer, Network, Precision, SoftmaxCrossEntropy, SplitMix64};
+use tinycml::{digits, Mlp, Precision, Scalar, SplitMix64, Q16_16};
 
 type Param = <Q16_16 as Precision>::Param;
 
 /// Seed of the starting θ of on-device meta-learning.
 const INIT_SEED: u64 = 20221128;
-
-fn array(out: &mut String, name: &str, doc: &str, bits: impl Iterator<Item = i32>) {
-    sized_array(out, name, "P", doc, bits);
-}
 
 /// `pub const NAME: [i32; LEN] = […];` with its doc line.
 fn sized_array(
@@ -44,37 +40,8 @@ fn sized_array(
     .unwrap();
 }
 
-fn config_literal(c: &Config) -> String {
-    let estimator = match c.estimator {
-        Estimator::Standard => "Standard",
-        Estimator::Symmetric => "Symmetric",
-    };
-    let learn = match c.learn {
-        Learn::Both => "Both",
-        Learn::Omega => "Omega",
-        Learn::Lambda => "Lambda",
-    };
-    let f = |v: f64| format!("f64::from_bits({:#x})", v.to_bits());
-    format!(
-        "tinycml::Config {{ free_steps: {}, free_lr: {}, nudged_steps: {}, nudged_lr: {}, beta: {}, \
-         estimator: tinycml::Estimator::{estimator}, learn: tinycml::Learn::{learn}, lambda_min: {}, \
-         lambda_max: {} }}",
-        c.free_steps,
-        f(c.free_lr),
-        c.nudged_steps,
-        f(c.nudged_lr),
-        f(c.beta),
-        f(c.lambda_min),
-        f(c.lambda_max)
-    )
-}
-
-fn network<const H: usize, const P: usize>(out: &mut String, module: &str, file: &str) {
-    println!("cargo:rerun-if-changed={file}");
-    let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let model = Mlp::<1, H, H>::new(Activation::Relu);
-    let (cml, theta): (Cml<Q16_16, _, P>, _) = store::decode(&model, &bytes)
-        .unwrap_or_else(|e| panic!("{file} is not a 1-{H}-{H}-1 ReLU export: {e}"));
+/// The 1-H-H-1 network's parameter count and its seeded starting ω.
+fn network<const H: usize, const P: usize>(out: &mut String, module: &str) {
     let mut rng = SplitMix64::new(INIT_SEED);
     let bound = 1.0 / (H as f64).sqrt();
     let init: Vec<i32> = (0..P)
@@ -85,72 +52,24 @@ fn network<const H: usize, const P: usize>(out: &mut String, module: &str, file:
         })
         .collect();
 
-    writeln!(
-        out,
-        "/// The 1-{H}-{H}-1 ReLU network: prior from `{file}`, seeded start."
-    )
-    .unwrap();
+    writeln!(out, "/// The 1-{H}-{H}-1 ReLU network's seeded start.").unwrap();
     writeln!(out, "pub mod {module} {{").unwrap();
     writeln!(out, "    /// Hidden width.\n    pub const H: usize = {H};").unwrap();
-    prior(out, cml.config(), &theta, bytes.len());
-    array(
+    writeln!(out, "    /// Parameters.\n    pub const P: usize = {P};").unwrap();
+    sized_array(
         out,
         "INIT_OMEGA",
+        "P",
         &format!("Starting ω of on-device meta-learning: U(±1/√{H}) from seed {INIT_SEED}."),
         init.into_iter(),
     );
     writeln!(out, "}}").unwrap();
 }
 
-/// The module's `P` and the prior's constants: ω and λ bits, settings, fingerprint, export size.
-fn prior<const P: usize>(
-    out: &mut String,
-    config: &Config,
-    theta: &ComplexSynapse<Q16_16, P>,
-    export_len: usize,
-) {
-    writeln!(out, "    /// Parameters.\n    pub const P: usize = {P};").unwrap();
-    array(
-        out,
-        "PRIOR_OMEGA",
-        "Prior ω, raw Q8.24 bits.",
-        theta.omega().iter().map(|v| v.to_bits()),
-    );
-    array(
-        out,
-        "PRIOR_LAMBDA",
-        "Prior λ, raw Q8.24 bits.",
-        theta.lambda().iter().map(|v| v.to_bits()),
-    );
-    writeln!(out, "    /// Settings stored with the prior.\n    pub const PRIOR_CONFIG: tinycml::Config = {};", config_literal(config)).unwrap();
-    writeln!(out, "    /// Fingerprint of the prior as decoded on the build host.\n    pub const PRIOR_FINGERPRINT: u64 = {:#x};", theta.fingerprint()).unwrap();
-    writeln!(
-        out,
-        "    /// Bytes of the export file.\n    pub const EXPORT_LEN: usize = {export_len};"
-    )
-    .unwrap();
-}
-
-/// The digits classifier: 64-32-32-5 ReLU, softmax cross-entropy (the digits example's).
-type DigitsNet = Network<{ digits::PIXELS }, Layer<32, Layer<32, Layer<{ digits::HELDOUT_WAYS }>>>>;
-
-/// The digits prior, and the images of digits 5–9 in a digits file of their own.
-fn digits_classifier(out: &mut String, file: &str, out_dir: &Path) {
-    const P: usize = DigitsNet::PARAMS;
-    println!("cargo:rerun-if-changed={file}");
-    let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let model = DigitsNet::new(Activation::Relu);
-    let (cml, theta): (Cml<Q16_16, _, P, _>, _) =
-        store::decode_with_loss(&model, SoftmaxCrossEntropy, &bytes).unwrap_or_else(|e| {
-            panic!("{file} is not a 64-32-32-5 ReLU softmax cross-entropy export: {e}")
-        });
-    writeln!(
-        out,
-        "/// The 64-32-32-5 ReLU digits classifier: prior from `{file}`."
-    )
-    .unwrap();
+/// The images of digits 5–9 in a digits file of their own.
+fn digits_images(out: &mut String, out_dir: &Path) {
+    writeln!(out, "/// The images the digits firmware adapts on.").unwrap();
     writeln!(out, "pub mod digits {{").unwrap();
-    prior(out, cml.config(), &theta, bytes.len());
 
     // Digits 5–9 in file order, in the bundled file's format (header, then records).
     let all = digits::Digits::bundled();
@@ -180,80 +99,12 @@ fn digits_classifier(out: &mut String, file: &str, out_dir: &Path) {
     writeln!(out, "}}").unwrap();
 }
 
-/// The dual system the boards run: 1-40-40-1, tanh hidden layers, squared error.
-type Dual40 = DualSystem<1, Layer<40, Layer<40, Layer<1>>>>;
-
-/// The dual system's prior: body and initial fast state bits, settings, μ, fingerprint.
-fn dual_system(out: &mut String, module: &str, file: &str) {
-    const BODY: usize = Dual40::BODY;
-    const FAST: usize = Dual40::FAST;
-    println!("cargo:rerun-if-changed={file}");
-    let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let system = Dual40::new(Activation::Tanh);
-    let (cml, theta): (_, DualState<Q16_16, BODY, FAST>) =
-        store::decode_dual::<Q16_16, _, BODY, FAST, _>(&system, SquaredError, &bytes)
-            .unwrap_or_else(|e| {
-                panic!("{file} is not a 1-40-40-1 tanh dual-system export (squared error): {e}")
-            });
-    writeln!(
-        out,
-        "/// The 1-40-40-1 tanh dual system: prior from `{file}`."
-    )
-    .unwrap();
-    writeln!(out, "pub mod {module} {{").unwrap();
-    writeln!(
-        out,
-        "    /// Body values.\n    pub const BODY: usize = {BODY};\n    /// Fast-state values.\n    pub const FAST: usize = {FAST};"
-    )
-    .unwrap();
-    sized_array(
-        out,
-        "PRIOR_BODY",
-        "BODY",
-        "Prior body {W_l, c_l}, raw Q8.24 bits.",
-        theta.body().iter().map(|v| v.to_bits()),
-    );
-    sized_array(
-        out,
-        "PRIOR_INIT",
-        "FAST",
-        "Prior initial fast state {g_l, s_l, W_o, b_o}, raw Q8.24 bits.",
-        theta.init().iter().map(|v| v.to_bits()),
-    );
-    writeln!(out, "    /// Settings stored with the prior.\n    pub const PRIOR_CONFIG: tinycml::Config = {};", config_literal(cml.config())).unwrap();
-    let mu = match cml.mu() {
-        Some(mu) => format!("Some(f64::from_bits({:#x}))", mu.to_f64().to_bits()),
-        None => "None".into(),
-    };
-    writeln!(
-        out,
-        "    /// μ stored with the prior (`None`: no pull to the initial fast state).\n    pub const PRIOR_MU: Option<f64> = {mu};"
-    )
-    .unwrap();
-    writeln!(out, "    /// Fingerprint of the prior as decoded on the build host.\n    pub const PRIOR_FINGERPRINT: u64 = {:#x};", theta.fingerprint()).unwrap();
-    writeln!(
-        out,
-        "    /// Bytes of the export file.\n    pub const EXPORT_LEN: usize = {};",
-        bytes.len()
-    )
-    .unwrap();
-    writeln!(out, "}}").unwrap();
-}
-
 fn main() {
-    let mut out = String::from("// Generated by build.rs from the prior exports; do not edit.\n");
-    network::<40, { Mlp::<1, 40, 40>::PARAMS }>(
-        &mut out,
-        "hidden40",
-        "priors/sinusoid-1-40-40-1.tcml",
-    );
-    network::<16, { Mlp::<1, 16, 16>::PARAMS }>(
-        &mut out,
-        "hidden16",
-        "priors/sinusoid-1-16-16-1.tcml",
-    );
-    dual_system(&mut out, "dual40", "priors/sinusoid-dual.tcml");
+    let mut out = String::from("// Generated by build.rs; do not edit.\n");
+    network::<40, { Mlp::<1, 40, 40>::PARAMS }>(&mut out, "hidden40");
+    network::<16, { Mlp::<1, 16, 16>::PARAMS }>(&mut out, "hidden16");
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    digits_classifier(&mut out, "priors/digits.tcml", &out_dir);
-    std::fs::write(out_dir.join("priors.rs"), out).unwrap();
+    digits_images(&mut out, &out_dir);
+    std::fs::write(out_dir.join("generated.rs"), out).unwrap();
+    println!("cargo:rerun-if-changed=build.rs");
 }

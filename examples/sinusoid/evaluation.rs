@@ -123,15 +123,14 @@ impl Paired {
     }
 }
 
-/// Predictions of weights `phi` at inputs `xs`, as `f64`.
-pub fn predict<N: Precision>(phi: &[N::Param; P], xs: &[f64]) -> Vec<f64> {
-    let model = SinusoidMlp::new(Activation::Relu);
+/// Predictions of `model` with weights `phi` at inputs `xs`, as `f64`.
+pub fn predict<N: Precision>(model: &SinusoidMlp, phi: &[N::Param; P], xs: &[f64]) -> Vec<f64> {
     let mut buffers = <SinusoidMlp as Model<N>>::Buffers::default();
     let mut sat = Saturations::default();
     xs.iter()
         .map(|&x| {
             let x = <N::Act as Scalar>::from_f64_saturating(x);
-            Model::<N>::forward(&model, phi, &[x], &mut buffers, &mut sat)[0].to_f64()
+            Model::<N>::forward(model, phi, &[x], &mut buffers, &mut sat)[0].to_f64()
         })
         .collect()
 }
@@ -177,7 +176,7 @@ fn task_mse<N: Precision>(
     grad: &mut [N::Param; P],
 ) -> Option<f64> {
     adapt(cml, theta, task, k, steps, phi, grad)?;
-    query_mse(task, |xs| predict::<N>(phi, xs))
+    query_mse(task, |xs| predict::<N>(cml.model(), phi, xs))
 }
 
 /// Per-task results of `judge` over `tasks`, spread over `threads` threads, each with its

@@ -120,6 +120,34 @@ impl Shape {
         self.depth = self.depth.saturating_add(1);
     }
 
+    /// The shape with one more layer, in a `const` context (e.g. the expected shape of an
+    /// export embedded with [`crate::store::flash`]); beyond [`MAX_LAYERS`] it is dropped and
+    /// [`Shape::is_complete`] says so.
+    pub const fn with_layer(mut self, outputs: u16, activation: Activation) -> Self {
+        if (self.depth as usize) < MAX_LAYERS {
+            self.layers[self.depth as usize] = LayerShape {
+                outputs,
+                activation,
+            };
+        }
+        self.depth = self.depth.saturating_add(1);
+        self
+    }
+
+    /// The number of layers pushed, in a `const` context.
+    pub(crate) const fn depth(&self) -> usize {
+        self.depth as usize
+    }
+
+    /// Layer `index` (first is 0), in a `const` context.
+    pub(crate) const fn layer_at(&self, index: usize) -> Option<LayerShape> {
+        if index < self.depth as usize && index < MAX_LAYERS {
+            Some(self.layers[index])
+        } else {
+            None
+        }
+    }
+
     /// The layers, first to last.
     pub fn layers(&self) -> &[LayerShape] {
         self.layers

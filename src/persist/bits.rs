@@ -2,21 +2,19 @@
 //!
 //! A saved state must come back bit for bit, and a device should not spend flash on a wider
 //! type than it computes in: a Q8.24 weight is saved as its 4-byte `i32` pattern, an `f32`
-//! Adam moment as its 4 IEEE bytes, an `f64` as 8. Each type also has a one-byte code, stored
-//! beside its values, so that bits saved from one format are never read back as another.
+//! Adam moment as its 4 IEEE bytes, an `f64` as 8. The type's [`StoredValue::VALUE_TYPE`] (the
+//! export format's own type code) is stored beside its values, so that bits saved from one
+//! format are never read back as another.
 
-use crate::num::Scalar;
+use crate::store::StoredValue;
 use fixed::types::extra::LeEqU32;
 use fixed::FixedI32;
 
 /// A number type whose values are saved as their raw bits, little-endian, in
 /// [`RawBits::BYTES`] bytes.
-pub trait RawBits: Scalar {
+pub trait RawBits: StoredValue {
     /// Bytes per value (4 or 8).
     const BYTES: usize;
-    /// Identifies the type in a saved state: `f32` 1, `f64` 2, a 32-bit fixed-point type with
-    /// `F` fraction bits `0x40 + F`.
-    const CODE: u8;
     /// The value's bits, in the low [`RawBits::BYTES`] bytes.
     fn to_raw(self) -> u64;
     /// The value with these bits (the high bytes beyond [`RawBits::BYTES`] are ignored).
@@ -25,7 +23,6 @@ pub trait RawBits: Scalar {
 
 impl RawBits for f32 {
     const BYTES: usize = 4;
-    const CODE: u8 = 1;
     fn to_raw(self) -> u64 {
         u64::from(self.to_bits())
     }
@@ -36,7 +33,6 @@ impl RawBits for f32 {
 
 impl RawBits for f64 {
     const BYTES: usize = 8;
-    const CODE: u8 = 2;
     fn to_raw(self) -> u64 {
         self.to_bits()
     }
@@ -45,12 +41,8 @@ impl RawBits for f64 {
     }
 }
 
-impl<Frac: LeEqU32> RawBits for FixedI32<Frac>
-where
-    FixedI32<Frac>: Scalar,
-{
+impl<Frac: LeEqU32 + Send + Sync> RawBits for FixedI32<Frac> {
     const BYTES: usize = 4;
-    const CODE: u8 = 0x40 + Self::FRAC_NBITS as u8;
     fn to_raw(self) -> u64 {
         u64::from(self.to_bits() as u32)
     }

@@ -2,9 +2,10 @@
 //! [`Source`]), and their implementations for the library's state types.
 //!
 //! A saved state is a sequence of *parts*: θ, an optimiser, the settings, a counter, a fast
-//! state. Each part starts with an 8-byte tag, `[kind, value code, 0, 0, count: u32 LE]`: what
-//! the part is, the number format of its values ([`RawBits::CODE`]) and how many values it
-//! holds. A load compares the tag with the part it is loading into and refuses another kind,
+//! state. Each part starts with an 8-byte tag, `[kind, 0, type, fraction bits, count: u32 LE]`:
+//! what the part is ([`Kind`]), the number format of its values (the export format's type
+//! code of [`crate::store::ValueType`]: 0 `f64`, 1 `f32`, 2 fixed point, with its fraction
+//! bits; `[0xFF, 0]` for an integer counter) and how many values it holds. A load compares the tag with the part it is loading into and refuses another kind,
 //! format or size with [`Error::WrongShape`], so bits are never read into the wrong place.
 //!
 //! A tuple of parts is a part: `(&theta, &adam, &config)` saves three of them in that order,
@@ -39,8 +40,8 @@ pub trait Sink {
     }
 
     /// Appends a part's tag: its kind, the code of its number format and its value count.
-    fn put_tag(&mut self, kind: Kind, code: u8, count: usize) -> Result<(), Error> {
-        self.put(&[kind as u8, code, 0, 0])?;
+    fn put_tag(&mut self, kind: Kind, code: [u8; 2], count: usize) -> Result<(), Error> {
+        self.put(&[kind as u8, 0, code[0], code[1]])?;
         // A part is an array in memory, so its count fits any flash's 32-bit offsets.
         self.put_u32(count as u32)
     }
@@ -67,11 +68,11 @@ pub trait Source {
 
     /// Reads a part's tag and refuses it with [`Error::WrongShape`] unless it is `kind`, in
     /// the format `code`, with `count` values.
-    fn expect_tag(&mut self, kind: Kind, code: u8, count: usize) -> Result<(), Error> {
+    fn expect_tag(&mut self, kind: Kind, code: [u8; 2], count: usize) -> Result<(), Error> {
         let mut head = [0; 4];
         self.take(&mut head)?;
         let stored = self.take_u32()?;
-        if head != [kind as u8, code, 0, 0] || stored as usize != count {
+        if head != [kind as u8, 0, code[0], code[1]] || stored as usize != count {
             return Err(Error::WrongShape);
         }
         Ok(())
@@ -97,6 +98,14 @@ pub enum Kind {
     /// A counter, e.g. meta-steps taken.
     Counter = 7,
 }
+
+/// The type code of `T`'s values in a part's tag.
+fn code<T: RawBits>() -> [u8; 2] {
+    T::VALUE_TYPE.code()
+}
+
+/// The type code of an integer counter (no [`crate::store::ValueType`]).
+const INTEGER: [u8; 2] = [0xFF, 0];
 
 /// Which of the two passes of a load is running (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,14 +203,14 @@ fn take_values<S: Source, T: RawBits>(
 /// A fast state φ (or any vector of values): all values usable.
 impl<T: RawBits, const P: usize> Save for [T; P] {
     fn save<S: Sink>(&self, out: &mut S) -> Result<(), Error> {
-        out.put_tag(Kind::Vector, T::CODE, P)?;
+        out.put_tag(Kind::Vector, code::<T>(), P)?;
         put_values(out, self)
     }
 }
 
 impl<T: RawBits, const P: usize> Load for [T; P] {
     fn load<S: Source>(&mut self, input: &mut S, pass: Pass) -> Result<(), Error> {
-        input.expect_tag(Kind::Vector, T::CODE, P)?;
+        input.expect_tag(Kind::Vector, code::<T>(), P)?;
         take_values(input, self, pass, T::is_usable)
     }
 }
@@ -212,7 +221,7 @@ where
     N::Param: RawBits,
 {
     fn save<S: Sink>(&self, out: &mut S) -> Result<(), Error> {
-        out.put_tag(Kind::ComplexSynapse, N::Param::CODE, P)?;
+        out.put_tag(Kind::ComplexSynapse, code::<N::Param>(), P)?;
         put_values(out, self.omega())?;
         put_values(out, self.lambda())
     }
@@ -223,7 +232,7 @@ where
     N::Param: RawBits,
 {
     fn load<S: Source>(&mut self, input: &mut S, pass: Pass) -> Result<(), Error> {
-        input.expect_tag(Kind::ComplexSynapse, N::Param::CODE, P)?;
+        input.expect_tag(Kind::ComplexSynapse, code::<N::Param>(), P)?;
         let (omega, lambda) = self.parts_mut();
         take_values(input, omega, pass, Scalar::is_usable)?;
         take_values(input, lambda, pass, |l| l.is_usable() && l > N::Param::ZERO)
@@ -236,7 +245,7 @@ where
     N::Param: RawBits,
 {
     fn save<S: Sink>(&self, out: &mut S) -> Result<(), Error> {
-        out.put_tag(Kind::DualState, N::Param::CODE, BODY)?;
+        out.put_tag(Kind::DualState, code::<N::Param>(), BODY)?;
         out.put_u32(FAST as u32)?;
         put_values(out, self.body())?;
         put_values(out, self.init())
@@ -248,7 +257,7 @@ where
     N::Param: RawBits,
 {
     fn load<S: Source>(&mut self, input: &mut S, pass: Pass) -> Result<(), Error> {
-        input.expect_tag(Kind::DualState, N::Param::CODE, BODY)?;
+        input.expect_tag(Kind::DualState, code::<N::Param>(), BODY)?;
         if input.take_u32()? as usize != FAST {
             return Err(Error::WrongShape);
         }
@@ -264,7 +273,7 @@ where
     N::Param: RawBits,
 {
     fn save<S: Sink>(&self, out: &mut S) -> Result<(), Error> {
-        out.put_tag(Kind::Sgd, N::Param::CODE, 1)?;
+        out.put_tag(Kind::Sgd, code::<N::Param>(), 1)?;
         out.put_value(self.lr)
     }
 }
@@ -274,7 +283,7 @@ where
     N::Param: RawBits,
 {
     fn load<S: Source>(&mut self, input: &mut S, pass: Pass) -> Result<(), Error> {
-        input.expect_tag(Kind::Sgd, N::Param::CODE, 1)?;
+        input.expect_tag(Kind::Sgd, code::<N::Param>(), 1)?;
         take_values(input, core::slice::from_mut(&mut self.lr), pass, |lr| {
             lr.is_usable() && lr > N::Param::ZERO
         })
@@ -285,7 +294,7 @@ where
 /// the four moment arrays in the moments' own format `M`.
 impl<N: Precision, const P: usize, M: RawBits> Save for Adam<N, P, M> {
     fn save<S: Sink>(&self, out: &mut S) -> Result<(), Error> {
-        out.put_tag(Kind::Adam, M::CODE, P)?;
+        out.put_tag(Kind::Adam, code::<M>(), P)?;
         for setting in [self.lr, self.beta1, self.beta2, self.epsilon] {
             out.put_value(setting)?;
         }
@@ -300,7 +309,7 @@ impl<N: Precision, const P: usize, M: RawBits> Save for Adam<N, P, M> {
 
 impl<N: Precision, const P: usize, M: RawBits> Load for Adam<N, P, M> {
     fn load<S: Source>(&mut self, input: &mut S, pass: Pass) -> Result<(), Error> {
-        input.expect_tag(Kind::Adam, M::CODE, P)?;
+        input.expect_tag(Kind::Adam, code::<M>(), P)?;
         let mut settings = [0.0f64; 4];
         take_values(input, &mut settings, Pass::Apply, f64::is_finite)?;
         // What `Adam::new` allows: lr > 0, β₁ and β₂ in [0, 1), ε > 0.
@@ -339,7 +348,7 @@ impl<N: Precision, const P: usize, M: RawBits> Load for Adam<N, P, M> {
 /// what is learned. Loaded as saved; [`crate::Cml::new`] validates them as always.
 impl Save for Config {
     fn save<S: Sink>(&self, out: &mut S) -> Result<(), Error> {
-        out.put_tag(Kind::Config, f64::CODE, 5)?;
+        out.put_tag(Kind::Config, code::<f64>(), 5)?;
         out.put_u32(self.free_steps)?;
         out.put_u32(self.nudged_steps)?;
         let rates = [
@@ -365,7 +374,7 @@ impl Save for Config {
 
 impl Load for Config {
     fn load<S: Source>(&mut self, input: &mut S, pass: Pass) -> Result<(), Error> {
-        input.expect_tag(Kind::Config, f64::CODE, 5)?;
+        input.expect_tag(Kind::Config, code::<f64>(), 5)?;
         let free_steps = input.take_u32()?;
         let nudged_steps = input.take_u32()?;
         let mut rates = [0.0f64; 5];
@@ -407,14 +416,14 @@ impl Load for Config {
 /// A counter (meta-steps taken, tasks seen, …), saved as a `u64`.
 impl Save for u64 {
     fn save<S: Sink>(&self, out: &mut S) -> Result<(), Error> {
-        out.put_tag(Kind::Counter, 0, 1)?;
+        out.put_tag(Kind::Counter, INTEGER, 1)?;
         out.put(&self.to_le_bytes())
     }
 }
 
 impl Load for u64 {
     fn load<S: Source>(&mut self, input: &mut S, pass: Pass) -> Result<(), Error> {
-        input.expect_tag(Kind::Counter, 0, 1)?;
+        input.expect_tag(Kind::Counter, INTEGER, 1)?;
         let mut bytes = [0; 8];
         input.take(&mut bytes)?;
         if pass == Pass::Apply {

@@ -9,7 +9,7 @@
 //!
 //! What the demo shows, all in fixed point ([`tinycml::Q16_16`]) with static buffers only:
 //!
-//! 1. **deploy**: θ meta-learned on the host ([`networks`]: decoded at build time from a
+//! 1. **deploy**: θ meta-learned on the host ([`networks`]: decoded at compile time from a
 //!    committed export, kept in flash) adapts on K = 10 shots of held-out sinusoid tasks;
 //!    the query MSE before and after adaptation is printed, and must fall on every task.
 //! 2. **meta-learn**: CML meta-steps on-device over a stream of tasks, from a seeded θ; the
