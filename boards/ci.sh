@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 start=$SECONDS
 
-rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imac-unknown-none-elf >/dev/null
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imac-unknown-none-elf \
+    riscv32imc-unknown-none-elf >/dev/null
 if ! command -v qemu-system-arm >/dev/null || ! command -v arm-none-eabi-objdump >/dev/null ||
     ! command -v qemu-system-riscv32 >/dev/null; then
     apt-get update -qq && apt-get install -y -qq qemu-system-arm qemu-system-misc binutils-arm-none-eabi
@@ -24,7 +25,7 @@ cargo clippy -q --all-targets -- -D warnings
 cargo test -q --release
 
 echo "== firmware: build and lint"
-for board in qemu-m4f qemu-m0 qemu-riscv nrf52840-dk pico; do
+for board in qemu-m4f qemu-m0 qemu-riscv nrf52840-dk pico esp32c3; do
     (cd "$board" && cargo build -q --release && cargo clippy -q --release -- -D warnings)
 done
 

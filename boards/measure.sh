@@ -33,7 +33,8 @@ readme=false
 for tool in qemu-system-arm qemu-system-riscv32 arm-none-eabi-size defmt-print; do
     command -v "$tool" >/dev/null || { echo "measure.sh: $tool not found (see ci.sh)" >&2; exit 1; }
 done
-rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imac-unknown-none-elf >/dev/null
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imac-unknown-none-elf \
+    riscv32imc-unknown-none-elf >/dev/null
 
 # The instruction counters assume this shift (bench.sh passes it to QEMU).
 SHIFT=10
@@ -42,11 +43,12 @@ target=${CARGO_TARGET_DIR:-$PWD/target}
 M4F=$target/thumbv7em-none-eabihf/release
 M0=$target/thumbv6m-none-eabi/release
 RV=$target/riscv32imac-unknown-none-elf/release
+ESP=$target/riscv32imc-unknown-none-elf/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "building the release firmware…" >&2
-for board in qemu-m4f qemu-m0 qemu-riscv nrf52840-dk pico; do
+for board in qemu-m4f qemu-m0 qemu-riscv nrf52840-dk pico esp32c3; do
     (cd "$board" && cargo build -q --release)
 done
 
@@ -94,13 +96,15 @@ grep -v ' 64-32-32-5 ' "$work/all-counts" >"$work/counts"
 grep ' 64-32-32-5 ' "$work/all-counts" >"$work/digits-counts"
 
 # size ELF: "FLASH STATIC_RAM" in bytes. Flash: what is programmed (vector table, boot2,
-# code, riscv-rt's start-up code in .init.*, read-only data, unwind tables and the .data
-# image); static RAM: .data + .bss + .uninit.
+# code, riscv-rt's start-up code in .init.*, esp-hal's trap and RAM code and application
+# descriptor, read-only data, loaded unwind tables and the .data image); static RAM:
+# .data + .bss + .uninit (.noinit on the ESP32-C3).
 size_of() {
     arm-none-eabi-size -A "$1" | awk '
-        $1 ~ /^\.(vector_table|boot2|text|init\..*|rodata|eh_frame|gnu\.sgstubs)$/ { flash += $2 }
+        $1 ~ /^\.(vector_table|boot2|text|init\..*|trap|rwtext|flash\.appdesc|rodata|gnu\.sgstubs)$/ { flash += $2 }
+        $1 == ".eh_frame" && $3 != 0 { flash += $2 }
         $1 == ".data" { flash += $2; ram += $2 }
-        $1 ~ /^\.(bss|uninit)$/ { ram += $2 }
+        $1 ~ /^\.(bss|uninit|noinit)$/ { ram += $2 }
         END { print flash, ram }'
 }
 
@@ -126,7 +130,8 @@ table() {
         "qemu-riscv demo|$RV/demo|1-16-16-1 (deploy + meta-learn)|riscv-demo|16" \
         "qemu-riscv dual|$RV/dual|1-40-40-1 dual system (adapt only, body in flash)|riscv-dual|16" \
         "nrf52840-dk|$M4F/nrf52840-dk|1-40-40-1 (deploy + meta-learn)||256" \
-        "pico|$M0/pico|1-16-16-1 (deploy + meta-learn)||256"; do
+        "pico|$M0/pico|1-16-16-1 (deploy + meta-learn)||256" \
+        "esp32c3|$ESP/esp32c3|1-40-40-1 (deploy + meta-learn)||400"; do
         IFS='|' read -r label elf net name ram_kb <<<"$row"
         read -r flash ram < <(size_of "$elf")
         if [[ -n "$name" ]]; then
