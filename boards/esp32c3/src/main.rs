@@ -6,7 +6,7 @@
 #![no_std]
 #![no_main]
 
-use esp_hal::main;
+use esp_hal::{clock::CpuClock, main};
 use static_cell::ConstStaticCell;
 use tinycml::{Activation, ComplexSynapse, Workspace, Q16_16};
 use tinycml_app::networks::hidden40::{self as net, Net, P};
@@ -29,8 +29,8 @@ impl Console for Serial {
 
 #[main]
 fn main() -> ! {
-    // Clocks at their defaults (160 MHz CPU); the watchdogs esp-hal leaves off stay off.
-    let _peripherals = esp_hal::init(esp_hal::Config::default());
+    // The CPU at its highest clock (160 MHz); `init` also turns the watchdogs off.
+    let _peripherals = esp_hal::init(esp_hal::Config::default().with_cpu_clock(CpuClock::max()));
     let prior = demo::Prior {
         theta: &net::PRIOR,
         config: net::PRIOR_CONFIG,
