@@ -14,11 +14,11 @@
 # Builds the QEMU boards' release firmware if needed. Used by measure.sh (README tables) and
 # speed.sh (CI's speed gate). Needs what ci.sh installs (rustup targets, QEMU, defmt-print).
 set -euo pipefail
+work=${1:+$(realpath -m "$1")}
 cd "$(dirname "$0")"
 source ./qemu.sh
 
-if [[ -n "${1:-}" ]]; then
-    work=$1
+if [[ -n "$work" ]]; then
     mkdir -p "$work"
 else
     work=$(mktemp -d)
