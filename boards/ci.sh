@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Builds every board, runs the QEMU boards and diffs their output against the checked-in
-# expected files; replays the same demos on the host (bit-exactness). Installs what it needs,
-# idempotently: rustup targets, qemu-system-arm, defmt-print.
+# expected files; replays the same demos on the host (bit-exactness); checks that no inner
+# step or adaptation got more than 3 % slower (speed.sh). Every QEMU run has a time limit
+# (the boards' runners, qemu.sh), so a hung firmware fails instead of hanging. Installs what
+# it needs, idempotently: rustup targets, qemu-system-arm, qemu-system-misc (RISC-V),
+# defmt-print.
 set -euo pipefail
 cd "$(dirname "$0")"
 start=$SECONDS
 
-rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi >/dev/null
-if ! command -v qemu-system-arm >/dev/null || ! command -v arm-none-eabi-objdump >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq qemu-system-arm binutils-arm-none-eabi
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imac-unknown-none-elf \
+    riscv32imc-unknown-none-elf >/dev/null
+if ! command -v qemu-system-arm >/dev/null || ! command -v arm-none-eabi-objdump >/dev/null ||
+    ! command -v qemu-system-riscv32 >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq qemu-system-arm qemu-system-misc binutils-arm-none-eabi
 fi
 if ! command -v defmt-print >/dev/null; then
     cargo install defmt-print --locked
@@ -20,7 +25,7 @@ cargo clippy -q --all-targets -- -D warnings
 cargo test -q --release
 
 echo "== firmware: build and lint"
-for board in qemu-m4f qemu-m0 nrf52840-dk pico; do
+for board in qemu-m4f qemu-m0 qemu-riscv nrf52840-dk pico esp32c3; do
     (cd "$board" && cargo build -q --release && cargo clippy -q --release -- -D warnings)
 done
 
@@ -44,5 +49,10 @@ run qemu-m4f dual-meta expected-dual-meta.txt
 run qemu-m4f persist expected-persist.txt
 run qemu-m0 demo expected-demo.txt
 run qemu-m0 dual expected-dual.txt
+run qemu-riscv demo expected-demo.txt
+run qemu-riscv dual expected-dual.txt
+
+echo "== speed gate: instruction counts under -icount against speed.txt"
+./speed.sh
 
 echo "boards: all green in $((SECONDS - start)) s"

@@ -2,66 +2,56 @@
 # Measures every firmware and prints the tables of README.md ("Measured"), in markdown:
 #
 #   - flash and static RAM of each firmware (arm-none-eabi-size -A of the release builds);
-#   - peak stack of each QEMU firmware: the boards paint the stack (cortex-m-rt `paint-stack`)
-#     and `tinycml_qemu::exit` prints the deepest word reached on QEMU's standard error;
+#   - peak stack of each QEMU firmware: the boards paint the stack (cortex-m-rt `paint-stack`,
+#     `__pre_init` on RISC-V) and their `exit` prints the deepest word reached on QEMU's
+#     standard error;
 #   - instructions per inner step, adaptation and CML meta-step, Q16.16 and f32, on the
-#     Cortex-M4F (mps2-an386) and the Cortex-M0 (microbit): the `bench` and `bench-f32`
-#     firmwares count them with SysTick under `-icount shift=10` (see qemu/src/lib.rs);
+#     Cortex-M4F (mps2-an386), the Cortex-M0 (microbit) and the RISC-V FE310 (sifive_e): the
+#     `bench` and `bench-f32` firmwares count them under `-icount shift=10` (bench.sh; SysTick
+#     on the Cortex-M, see qemu/src/lib.rs; `minstret` on RISC-V, see qemu-riscv/src/lib.rs);
 #   - the same for the few-shot digits classifier (64-32-32-5, Q16.16, Cortex-M4F): inner
 #     step, adaptation, drawing a task and a whole task, from the `bench-digits` firmware;
 #   - the dual system (Q16.16) beside the complex synapse: inner step, adaptation and meta-step
-#     on both cores, from the `bench-dual` firmwares.
+#     on every core, from the `bench-dual` firmwares.
 #
 #   ./measure.sh            # print the tables
 #   ./measure.sh --readme   # also replace them in README.md (between the measure.sh markers)
 #
-# Needs what ci.sh installs (rustup targets, qemu-system-arm, defmt-print) and
-# arm-none-eabi-size (binutils-arm-none-eabi). Not run by CI; takes a few minutes from a
-# clean checkout (the builds), about 15 s after. It does not touch the expected outputs: it
-# diffs the demos' output against them, like ci.sh, and stops if they differ.
+# Needs what ci.sh installs (rustup targets, QEMU for Arm and RISC-V, defmt-print) and
+# arm-none-eabi-size (binutils-arm-none-eabi; it reads the RISC-V firmware too). Not run by
+# CI (CI runs speed.sh, which gates the same counts); takes a few minutes from a clean
+# checkout (the builds), about 20 s after. It does not touch the expected outputs: it diffs
+# the demos' output against them, like ci.sh, and stops if they differ. Every QEMU run has a
+# time limit (qemu.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
+source ./qemu.sh
 
 readme=false
 [[ "${1:-}" == "--readme" ]] && readme=true
 
-for tool in qemu-system-arm arm-none-eabi-size defmt-print; do
+for tool in qemu-system-arm qemu-system-riscv32 arm-none-eabi-size defmt-print; do
     command -v "$tool" >/dev/null || { echo "measure.sh: $tool not found (see ci.sh)" >&2; exit 1; }
 done
-rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi >/dev/null
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imac-unknown-none-elf \
+    riscv32imc-unknown-none-elf >/dev/null
 
-# The instruction counters assume this shift (ICOUNT_SHIFT in the bench firmwares).
+# The instruction counters assume this shift (bench.sh passes it to QEMU).
 SHIFT=10
 # Where cargo puts the firmware (an absolute CARGO_TARGET_DIR is honoured).
 target=${CARGO_TARGET_DIR:-$PWD/target}
 M4F=$target/thumbv7em-none-eabihf/release
 M0=$target/thumbv6m-none-eabi/release
+RV=$target/riscv32imac-unknown-none-elf/release
+ESP=$target/riscv32imc-unknown-none-elf/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "building the release firmware…" >&2
-for board in qemu-m4f qemu-m0 nrf52840-dk pico; do
+for board in qemu-m4f qemu-m0 qemu-riscv nrf52840-dk pico esp32c3; do
     (cd "$board" && cargo build -q --release)
 done
 
-# qemu MACHINE ELF [extra QEMU args…]: runs a firmware; its text to stdout, stderr to stderr.
-qemu() {
-    local machine=$1 elf=$2
-    shift 2
-    qemu-system-arm -machine "$machine" -nographic -semihosting-config enable=on,target=native \
-        "$@" -kernel "$elf"
-}
-# run NAME MACHINE ELF DEFMT(yes/no) [extra QEMU args…]: output in $work/NAME.out/.err.
-run() {
-    local name=$1 machine=$2 elf=$3 defmt=$4
-    shift 4
-    if [[ "$defmt" == yes ]]; then
-        qemu "$machine" "$elf" "$@" 2>"$work/$name.err" |
-            defmt-print -e "$elf" --log-format "{s}" stdin >"$work/$name.out"
-    else
-        qemu "$machine" "$elf" "$@" >"$work/$name.out" 2>"$work/$name.err"
-    fi
-}
 # Peak stack printed by tinycml_qemu::exit: "peak stack: USED of SIZE bytes".
 stack_of() {
     local line
@@ -76,14 +66,16 @@ stack_of() {
 }
 
 echo "running the demos (peak stack)…" >&2
-run m4f-demo mps2-an386 "$M4F/demo" no
-run m4f-deploy mps2-an386 "$M4F/deploy" no
-run m4f-digits mps2-an386 "$M4F/digits" no
-run m4f-dual mps2-an386 "$M4F/dual" no
-run m4f-dual-meta mps2-an386 "$M4F/dual-meta" no
-run m4f-persist mps2-an386 "$M4F/persist" no
-run m0-demo microbit "$M0/demo" yes
-run m0-dual microbit "$M0/dual" yes
+run "$work" m4f-demo mps2-an386 "$M4F/demo" no
+run "$work" m4f-deploy mps2-an386 "$M4F/deploy" no
+run "$work" m4f-digits mps2-an386 "$M4F/digits" no
+run "$work" m4f-dual mps2-an386 "$M4F/dual" no
+run "$work" m4f-dual-meta mps2-an386 "$M4F/dual-meta" no
+run "$work" m4f-persist mps2-an386 "$M4F/persist" no
+run "$work" m0-demo microbit "$M0/demo" yes
+run "$work" m0-dual microbit "$M0/dual" yes
+run "$work" riscv-demo sifive_e "$RV/demo" no
+run "$work" riscv-dual sifive_e "$RV/dual" no
 diff -u qemu-m4f/expected-demo.txt "$work/m4f-demo.out"
 diff -u qemu-m4f/expected-deploy.txt "$work/m4f-deploy.out"
 diff -u qemu-m4f/expected-digits.txt "$work/m4f-digits.out"
@@ -92,41 +84,29 @@ diff -u qemu-m4f/expected-dual-meta.txt "$work/m4f-dual-meta.out"
 diff -u qemu-m4f/expected-persist.txt "$work/m4f-persist.out"
 diff -u qemu-m0/expected-demo.txt "$work/m0-demo.out"
 diff -u qemu-m0/expected-dual.txt "$work/m0-dual.out"
+diff -u qemu-riscv/expected-demo.txt "$work/riscv-demo.out"
+diff -u qemu-riscv/expected-dual.txt "$work/riscv-dual.out"
 
 echo "counting instructions (-icount shift=$SHIFT)…" >&2
-run m4f-bench mps2-an386 "$M4F/bench" no -icount shift=$SHIFT
-run m4f-bench-f32 mps2-an386 "$M4F/bench-f32" no -icount shift=$SHIFT
-run m4f-bench-digits mps2-an386 "$M4F/bench-digits" no -icount shift=$SHIFT
-run m0-bench microbit "$M0/bench" yes -icount shift=$SHIFT
-run m0-bench-f32 microbit "$M0/bench-f32" yes -icount shift=$SHIFT
-run m4f-bench-dual mps2-an386 "$M4F/bench-dual" no -icount shift=$SHIFT
-run m0-bench-dual microbit "$M0/bench-dual" yes -icount shift=$SHIFT
-for name in m4f-demo m4f-deploy m4f-digits m4f-dual m4f-dual-meta m4f-persist m0-demo m0-dual m4f-bench \
-    m4f-bench-f32 m4f-bench-digits m4f-bench-dual m0-bench m0-bench-f32 m0-bench-dual; do
+./bench.sh "$work" >"$work/all-counts"
+for name in m4f-demo m4f-deploy m4f-digits m4f-dual m4f-dual-meta m4f-persist m0-demo m0-dual riscv-demo \
+    riscv-dual m4f-bench m4f-bench-f32 m4f-bench-digits m4f-bench-dual m0-bench m0-bench-f32 \
+    m0-bench-dual riscv-bench riscv-bench-f32 riscv-bench-dual; do
     stack_of "$name" >/dev/null
 done
-# Calibration: a loop of exactly N instructions must count as N (a handful more for the
-# measurement and the SysTick wrap handler); otherwise the clock or the shift is wrong.
-grep -h '^bench calibration' "$work"/m4f-bench.out "$work"/m4f-bench-digits.out "$work"/m0-bench.out \
-    "$work"/m4f-bench-dual.out "$work"/m0-bench-dual.out | while read -r _ _ want got; do
-    if ((got < want || got > want + 64)); then
-        echo "measure.sh: calibration loop of $want instructions counted as $got" >&2
-        exit 1
-    fi
-done
-for core in m4f m0; do
-    cat "$work/$core-bench.out" "$work/$core-bench-f32.out" "$work/$core-bench-dual.out" | grep '^bench ' |
-        sed "s/^bench /$core /" >>"$work/counts"
-done
-grep '^bench ' "$work/m4f-bench-digits.out" | sed "s/^bench /m4f /" >"$work/digits-counts"
+grep -v ' 64-32-32-5 ' "$work/all-counts" >"$work/counts"
+grep ' 64-32-32-5 ' "$work/all-counts" >"$work/digits-counts"
 
 # size ELF: "FLASH STATIC_RAM" in bytes. Flash: what is programmed (vector table, boot2,
-# code, read-only data and the .data image); static RAM: .data + .bss + .uninit.
+# code, riscv-rt's start-up code in .init.*, esp-hal's trap and RAM code and application
+# descriptor, read-only data, loaded unwind tables and the .data image); static RAM:
+# .data + .bss + .uninit (.noinit on the ESP32-C3).
 size_of() {
     arm-none-eabi-size -A "$1" | awk '
-        $1 ~ /^\.(vector_table|boot2|text|rodata|gnu\.sgstubs)$/ { flash += $2 }
+        $1 ~ /^\.(vector_table|boot2|text|init\..*|trap|rwtext|flash\.appdesc|rodata|gnu\.sgstubs)$/ { flash += $2 }
+        $1 == ".eh_frame" && $3 != 0 { flash += $2 }
         $1 == ".data" { flash += $2; ram += $2 }
-        $1 ~ /^\.(bss|uninit)$/ { ram += $2 }
+        $1 ~ /^\.(bss|uninit|noinit)$/ { ram += $2 }
         END { print flash, ram }'
 }
 
@@ -150,9 +130,12 @@ table() {
         "qemu-m4f persist|$M4F/persist|1-40-40-1 (adapt, save φ to flash, reset, load)|m4f-persist|64" \
         "qemu-m0 demo|$M0/demo|1-16-16-1 (deploy + meta-learn)|m0-demo|16" \
         "qemu-m0 dual|$M0/dual|1-40-40-1 dual system (adapt only, body in flash)|m0-dual|16" \
+        "qemu-riscv demo|$RV/demo|1-16-16-1 (deploy + meta-learn)|riscv-demo|16" \
+        "qemu-riscv dual|$RV/dual|1-40-40-1 dual system (adapt only, body in flash)|riscv-dual|16" \
         "nrf52840-dk|$M4F/nrf52840-dk|1-40-40-1 (deploy + meta-learn)||256" \
         "nrf52840-dk persist|$M4F/nrf52840-dk-persist|1-40-40-1 (adapt, save φ through the NVMC, reset, load)||256" \
-        "pico|$M0/pico|1-16-16-1 (deploy + meta-learn)||256"; do
+        "pico|$M0/pico|1-16-16-1 (deploy + meta-learn)||256" \
+        "esp32c3|$ESP/esp32c3|1-40-40-1 (deploy + meta-learn)||400"; do
         IFS='|' read -r label elf net name ram_kb <<<"$row"
         read -r flash ram < <(size_of "$elf")
         if [[ -n "$name" ]]; then
@@ -164,16 +147,17 @@ table() {
         echo "| \`$label\` | $net | $(commas "$flash") B | $(commas "$ram") B | $used | $ram_kb KB |"
     done
     echo
-    echo "Instructions under QEMU ($stamp; \`-icount shift=$SHIFT\`, SysTick): instructions,"
-    echo "not cycles. One inner step = forward, backward and update on K = 10 shots; adaptation ="
-    echo "the prior's free phase (100 steps); meta-step = one on-device CML meta-step as the demo"
-    echo "runs it (free 40 + nudged 2 × 20 steps, symmetric, SGD, meta-batch 1)."
+    echo "Instructions under QEMU ($stamp; \`-icount shift=$SHIFT\`; SysTick on the"
+    echo "Cortex-M, \`minstret\` on RISC-V): instructions, not cycles. One inner step = forward,"
+    echo "backward and update on K = 10 shots; adaptation = the prior's free phase (100 steps);"
+    echo "meta-step = one on-device CML meta-step as the demo runs it (free 40 + nudged 2 × 20"
+    echo "steps, symmetric, SGD, meta-batch 1)."
     echo
     echo "| core | network | format | inner step | MACs per step | instructions per MAC | adaptation (100 steps) | CML meta-step |"
     echo "|---|---|---|---|---|---|---|---|"
     local core net fmt label step macs adapt meta
     for row in "m4f|1-40-40-1|q16.16" "m4f|1-40-40-1|f32" "m4f|1-16-16-1|q16.16" "m4f|1-16-16-1|f32" \
-        "m0|1-16-16-1|q16.16" "m0|1-16-16-1|f32"; do
+        "m0|1-16-16-1|q16.16" "m0|1-16-16-1|f32" "riscv|1-16-16-1|q16.16" "riscv|1-16-16-1|f32"; do
         IFS='|' read -r core net fmt <<<"$row"
         pick() { awk -v c="$core" -v n="$net" -v f="$fmt" -v s="$1" \
             '$1 == c && $2 == f && $3 == n && index($4, s) == 1 { print $5 }' "$work/counts"; }
@@ -186,6 +170,8 @@ table() {
         m4f/f32) label="Cortex-M4F" fmt="f32 (FPU)" ;;
         m0/q16.16) label="Cortex-M0" fmt="Q16.16" ;;
         m0/f32) label="Cortex-M0" fmt="f32 (soft)" ;;
+        riscv/q16.16) label="RISC-V rv32imac" fmt="Q16.16" ;;
+        riscv/f32) label="RISC-V rv32imac" fmt="f32 (soft)" ;;
         esac
         echo "| $label | $net | $fmt | $(commas "$step") | $(commas "$macs") |" \
             "$(awk -v a="$step" -v b="$macs" 'BEGIN { printf "%.1f", a / b }') |" \
@@ -225,7 +211,8 @@ table() {
     local model values
     for row in "m4f|1-40-40-1|complex|1761" "m4f|1-40-40-1|dual|201" "m4f|1-16-16-1|complex|321" \
         "m4f|1-16-16-1|dual|81" "m0|1-40-40-1|complex|1761" "m0|1-40-40-1|dual|201" \
-        "m0|1-16-16-1|complex|321" "m0|1-16-16-1|dual|81"; do
+        "m0|1-16-16-1|complex|321" "m0|1-16-16-1|dual|81" "riscv|1-40-40-1|complex|1761" \
+        "riscv|1-40-40-1|dual|201" "riscv|1-16-16-1|complex|321" "riscv|1-16-16-1|dual|81"; do
         IFS='|' read -r core net model values <<<"$row"
         local key=$net
         [[ "$model" == dual ]] && key="dual-$net"
@@ -234,7 +221,11 @@ table() {
         step=$(dual_pick inner-step)
         adapt=$(dual_pick adaptation-)
         meta=$(dual_pick meta-step-)
-        [[ "$core" == m4f ]] && label="Cortex-M4F" || label="Cortex-M0"
+        case "$core" in
+        m4f) label="Cortex-M4F" ;;
+        m0) label="Cortex-M0" ;;
+        riscv) label="RISC-V rv32imac" ;;
+        esac
         [[ "$model" == dual ]] && model="dual system (tanh)" || model="complex synapse (ReLU)"
         if [[ -z "$step" ]]; then
             echo "| $label | $net | $model | $(commas "$values") | does not fit (adaptation alone: 14.1 KB of 16 KB) | – | – |"

@@ -6,16 +6,16 @@
 #   ./update-expected.sh all      # every QEMU firmware
 #
 # A firmware whose own checks fail (exit status 1) leaves its file untouched and fails the
-# script. Needs what ci.sh installs (rustup targets, qemu-system-arm, defmt-print).
+# script. Needs what ci.sh installs (rustup targets, QEMU for Arm and RISC-V, defmt-print).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 runs=("qemu-m4f dual expected-dual.txt" "qemu-m4f dual-meta expected-dual-meta.txt"
-    "qemu-m0 dual expected-dual.txt")
+    "qemu-m0 dual expected-dual.txt" "qemu-riscv dual expected-dual.txt")
 if [[ "${1:-}" == all ]]; then
     runs+=("qemu-m4f demo expected-demo.txt" "qemu-m4f deploy expected-deploy.txt"
         "qemu-m4f digits expected-digits.txt" "qemu-m4f persist expected-persist.txt"
-        "qemu-m0 demo expected-demo.txt")
+        "qemu-m0 demo expected-demo.txt" "qemu-riscv demo expected-demo.txt")
 elif [[ -n "${1:-}" ]]; then
     echo "usage: $0 [all]" >&2
     exit 2

@@ -46,6 +46,12 @@ pub const QEMU_M0: Plan = Plan {
     ..QEMU_M4F
 };
 
+/// The RISC-V QEMU board (`sifive_e`, FE310, 16 KB RAM), 1-16-16-1: the Cortex-M0's plan.
+pub const QEMU_RISCV: Plan = Plan {
+    board: "qemu-riscv (sifive_e, rv32imac)",
+    ..QEMU_M4F
+};
+
 /// The real boards (nRF52840-DK, Raspberry Pi Pico): the same demo, a longer run.
 pub const REAL_BOARD: Plan = Plan {
     board: "real board",
@@ -73,6 +79,12 @@ pub const QEMU_M4F_DUAL: crate::dual::Plan = crate::dual::Plan {
 /// The same on the Cortex-M0 QEMU board, where the complex synapse's 1-40-40-1 does not fit.
 pub const QEMU_M0_DUAL: crate::dual::Plan = crate::dual::Plan {
     board: "qemu-m0 (microbit, Cortex-M0)",
+    ..QEMU_M4F_DUAL
+};
+
+/// The dual system's adaptation on the RISC-V QEMU board.
+pub const QEMU_RISCV_DUAL: crate::dual::Plan = crate::dual::Plan {
+    board: "qemu-riscv (sifive_e, rv32imac)",
     ..QEMU_M4F_DUAL
 };
 

@@ -2,8 +2,8 @@
 //! board's own plan, network and buffers, and must print exactly the board's checked-in
 //! output — every MSE (every accuracy, for the digits firmware) and the fingerprint of the
 //! final fixed-point θ (of every adapted φ and predicted label). CI diffs the same files
-//! against what the Cortex-M4F and Cortex-M0 firmware print under QEMU, so one seed gives
-//! the same bits on all three.
+//! against what the Cortex-M4F, Cortex-M0 and RISC-V (rv32imac) firmware print under QEMU, so
+//! one seed gives the same bits on all four.
 
 use tinycml::dual::{DualMetaGradient, DualWorkspace};
 use tinycml::persist::Store;
@@ -117,6 +117,29 @@ fn m0_demo_is_bit_exact_on_the_host() {
 }
 
 #[test]
+fn riscv_demo_is_bit_exact_on_the_host() {
+    let mut theta = Box::new(hidden16::START);
+    let mut ws = Box::new(Workspace::new());
+    let mut out = Text::default();
+    let model = hidden16::Net::new(Activation::Relu);
+    let verdict = demo::run(
+        model,
+        &plans::QEMU_RISCV,
+        &prior!(hidden16),
+        &mut theta,
+        &mut ws,
+        &mut out,
+        NoPin,
+    );
+    assert!(verdict.passed);
+    assert_same(
+        "qemu-riscv/expected-demo.txt",
+        include_str!("../../qemu-riscv/expected-demo.txt"),
+        &out.0,
+    );
+}
+
+#[test]
 fn m4f_digits_is_bit_exact_on_the_host() {
     let mut phi = Box::new([Default::default(); digits::P]);
     let mut grad = Box::new([Default::default(); digits::P]);
@@ -188,6 +211,17 @@ fn m0_dual_is_bit_exact_on_the_host() {
     assert_same(
         "qemu-m0/expected-dual.txt",
         include_str!("../../qemu-m0/expected-dual.txt"),
+        &out,
+    );
+}
+
+#[test]
+fn riscv_dual_is_bit_exact_on_the_host() {
+    let (verdict, out) = dual_adapt_replay(&plans::QEMU_RISCV_DUAL);
+    assert!(verdict.passed);
+    assert_same(
+        "qemu-riscv/expected-dual.txt",
+        include_str!("../../qemu-riscv/expected-dual.txt"),
         &out,
     );
 }
