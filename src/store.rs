@@ -33,6 +33,9 @@
 //! | `H` | `[f64; BODY]`, `[f64; FAST]` | dual system: the body `{W_l, c_l}`, then the initial fast state `{g_l, s_l, W_o, b_o}` |
 //! | end − 4 | `u32` | CRC-32 (ISO-HDLC, as zip and PNG) of every byte before it |
 //!
+//! Every byte marked reserved or unused must be 0: the decoders refuse any other value as
+//! [`Error::CorruptState`], as they refuse a wrong checksum.
+//!
 //! `H` is the header length. ω and λ are in the model's flat parameter order, each layer's
 //! weights column-major (see [`crate::nn::network`]); the body and fast state are in the
 //! layouts of [`crate::dual::system`]. A dual system's layer table is that of the equivalent
@@ -374,6 +377,7 @@ impl<'a> Frame<'a> {
         if CRC.checksum(header).to_le_bytes() != stored_crc {
             return Err(Error::CorruptState);
         }
+        check_reserved(header, version, mu_given == 1)?;
         let mu = match mu_given {
             1 => Some((Reader { bytes, at: MU_AT }).f64()?),
             _ => None,
@@ -414,6 +418,40 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// [`Error::CorruptState`] unless every byte the layout reserves (or leaves unused) in the
+/// header of `version` is 0: a non-zero one was written by no encoder, so the file is damaged
+/// or forged, and a later version may give those bytes a meaning this one would ignore.
+/// `header` is at least the header long (checked by [`Frame::check`]).
+fn check_reserved(header: &[u8], version: u16, mu_given: bool) -> Result<(), Error> {
+    const LAYERS_AT: usize = 96;
+    let zero = |range: core::ops::Range<usize>| header[range].iter().all(|&b| b == 0);
+    let intact = match version {
+        VERSION_2 => zero(14..16) && zero(74..HEADER_LEN_2),
+        _ => {
+            let depth = usize::from(header[14]);
+            let layers_clean = (0..MAX_LAYERS).all(|slot| {
+                let at = LAYERS_AT + 4 * slot;
+                if slot < depth {
+                    header[at + 3] == 0
+                } else {
+                    zero(at..at + 4)
+                }
+            });
+            let version_fields_clean = if version == VERSION_4 {
+                header[MU_GIVEN_AT + 1] == 0 && (mu_given || zero(MU_AT..HEADER_LEN_4))
+            } else {
+                zero(KIND_AT..KIND_AT + 1) && zero(MU_GIVEN_AT..FAST_AT + 4)
+            };
+            layers_clean && version_fields_clean
+        }
+    };
+    if intact {
+        Ok(())
+    } else {
+        Err(Error::CorruptState)
+    }
+}
+
 /// Which model an intact export holds (version 2 and 3 exports hold complex synapses).
 ///
 /// [`Error::CorruptState`] or [`Error::UnsupportedVersion`] as the decoders, for an export
@@ -444,8 +482,9 @@ pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
 /// [`Error::CorruptState`] for a wrong magic, length, checksum, model shape, loss or parameter
 /// count; [`Error::UnsupportedVersion`] for an intact export of a format version this library
 /// does not read; [`Error::WrongModelKind`] for an intact export of a dual system (read it
-/// with [`decode_dual`]); [`Error::OutOfRange`] when a value does not fit `N` or a λ is not
-/// positive; [`Error::InvalidConfig`] when the stored settings are not valid for `N`.
+/// with [`decode_dual`]); [`Error::OutOfRange`] when a value does not fit `N`;
+/// [`Error::LambdaNotPositive`] when a λ is not positive; [`Error::InvalidConfig`] or
+/// [`Error::TooManySteps`] when the stored settings are not valid for `N`.
 pub fn decode_with_loss<N, M, L, const P: usize>(
     model: &M,
     loss: L,

@@ -144,6 +144,7 @@ fn cml_estimate<N: Precision>(seed: u64, omega: &[f64], lambda: f64) -> Gradient
         nudged_lr: 0.05,
         beta: 0.01,
         estimator: Estimator::Symmetric,
+        lambda_max: 10.0, // λ_max · lr < 2
         ..Config::default()
     };
     let cml = Cml::<N, _, P>::new(SinusoidMlp::new(Activation::Tanh), config).unwrap();

@@ -85,6 +85,7 @@ fn cml_estimate<N: Precision>(seed: u64, omega: &[f64]) -> Gradient {
         nudged_lr: 0.1,
         beta: 0.01,
         estimator: Estimator::Symmetric,
+        lambda_max: 10.0, // λ_max · lr < 2
         ..Config::default()
     };
     let cml = Cml::<N, _, P, _>::with_loss(Net::new(Activation::Tanh), SoftmaxCrossEntropy, config)

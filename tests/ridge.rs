@@ -65,6 +65,7 @@ impl Problem {
             nudged_lr: LR,
             beta,
             estimator,
+            lambda_max: 1.0 / LR, // λ_max · lr < 2
             ..Config::default()
         };
         let cml = Cml::<f64, _, P>::new(Linear::<D>::default(), config).unwrap();

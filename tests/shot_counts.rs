@@ -18,6 +18,7 @@ fn weight_after_one_step<N: Precision>(k: usize) -> f64 {
         free_steps: 1,
         free_lr: 0.1,
         lambda_min: 1e-6,
+        lambda_max: 10.0, // λ_max · lr < 2
         ..Config::default()
     };
     let cml = Cml::<N, _, P>::new(Net::default(), config).unwrap();

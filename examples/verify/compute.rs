@@ -90,9 +90,14 @@ fn convert_params<S: Scalar, const P: usize>(values: &[f64], name: &str) -> Resu
     Ok(out)
 }
 
-/// The phase settings of `problem` (β, estimator, steps, learning rates).
+/// The phase settings of `problem` (β, estimator, steps, learning rates). `verify` takes no
+/// meta-step, so λ's bounds play no part; they are set within what the library accepts for
+/// these learning rates (`λ_max · lr < 2`).
 fn config(problem: &Problem) -> Config {
+    let lambda_max = 1.0 / problem.lr.max(problem.nudged_lr);
     Config {
+        lambda_max,
+        lambda_min: lambda_max.min(Config::default().lambda_min),
         free_steps: problem.free_steps,
         free_lr: problem.lr,
         nudged_steps: problem.nudged_steps,

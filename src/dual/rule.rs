@@ -15,7 +15,7 @@
 
 use super::state::DualState;
 use super::system::{DualModel, Gradients};
-use crate::cml::{positive, Config, Phases, TaskReport, Workspace};
+use crate::cml::{bounded_steps, positive, Config, Phases, TaskReport, Workspace};
 use crate::inner::{descend, Anchor, PhaseSpec, Strength};
 use crate::loss::{self, check_targets, Loss, SquaredError};
 use crate::num::{Precision, Saturations, Scalar};
@@ -241,7 +241,7 @@ impl<N: Precision, S: DualModel<N>, const BODY: usize, const FAST: usize, L: Cop
     {
         self.check_task(task, false)?;
         let spec = PhaseSpec {
-            steps: steps.unwrap_or(self.phases.free.steps),
+            steps: bounded_steps(steps.unwrap_or(self.phases.free.steps))?,
             ..self.phases.free
         };
         let mut sat = Saturations::default();
@@ -449,7 +449,7 @@ impl<N: Precision, S: DualModel<N>, const BODY: usize, const FAST: usize, L: Cop
         T: 't,
     {
         batch.clear();
-        let (mut dropped, mut last_error) = (0, Error::NoShots);
+        let (mut dropped, mut last_error) = (0, Error::EmptyMetaBatch);
         let mut loss_sum = N::Act::ZERO;
         let mut saturations = Saturations::default();
         for task in tasks {
