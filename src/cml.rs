@@ -39,6 +39,7 @@ pub(crate) fn bounded_steps(steps: u32) -> Result<u32, Error> {
 /// Which finite difference turns end states into a meta-gradient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Estimator {
     /// `(1/β)[∂θF(φ⁺, β) − ∂θF(φ⁰, 0)]`: one nudged phase, bias O(β).
     Standard,
@@ -46,9 +47,20 @@ pub enum Estimator {
     Symmetric,
 }
 
+impl Estimator {
+    /// The nudged phases one estimate runs: 1 (standard) or 2 (symmetric); for cost counts.
+    pub const fn nudged_phases(self) -> u32 {
+        match self {
+            Estimator::Standard => 1,
+            Estimator::Symmetric => 2,
+        }
+    }
+}
+
 /// Which halves of θ are meta-learned; the other stays fixed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Learn {
     /// ω and λ.
     Both,
@@ -80,6 +92,7 @@ pub enum Learn {
 ///
 /// The fields stay public to read (and to assign on a `Config` you already have).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Config {
     /// Free-phase gradient steps (also the steps of [`Cml::adapt`]).
     pub free_steps: u32,

@@ -85,6 +85,7 @@ const MU_AT: usize = 128;
 /// Which model an export holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ModelKind {
     /// A [`crate::Network`] with θ = (ω, λ): [`decode`], [`decode_with_loss`].
     ComplexSynapse,

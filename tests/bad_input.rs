@@ -20,11 +20,7 @@ fn initial_theta<N: Precision>(seed: u64) -> ComplexSynapse<N, P> {
 }
 
 fn quick_config() -> Config {
-    Config {
-        free_steps: 10,
-        nudged_steps: 5,
-        ..Config::default()
-    }
+    Config::default().with_free_steps(10).with_nudged_steps(5)
 }
 
 fn task<N: Precision>(seed: u64) -> Task<N::Act, 1, 10, 10> {
@@ -97,68 +93,16 @@ fn too_many_shots_are_refused_and_the_task_keeps_what_it_had() {
 #[test]
 fn invalid_configurations_are_refused_at_construction() {
     let cases: [(Config, &str); 9] = [
+        (quick_config().with_beta(0.0), "beta = 0"),
+        (quick_config().with_beta(-0.1), "beta < 0"),
+        (quick_config().with_beta(f64::NAN), "beta NaN"),
+        (quick_config().with_free_lr(0.0), "free_lr = 0"),
+        (quick_config().with_nudged_lr(-1.0), "nudged_lr < 0"),
+        (quick_config().with_free_steps(0), "no free steps"),
+        (quick_config().with_nudged_steps(0), "no nudged steps"),
+        (quick_config().with_lambda_min(0.0), "lambda_min = 0"),
         (
-            Config {
-                beta: 0.0,
-                ..quick_config()
-            },
-            "beta = 0",
-        ),
-        (
-            Config {
-                beta: -0.1,
-                ..quick_config()
-            },
-            "beta < 0",
-        ),
-        (
-            Config {
-                beta: f64::NAN,
-                ..quick_config()
-            },
-            "beta NaN",
-        ),
-        (
-            Config {
-                free_lr: 0.0,
-                ..quick_config()
-            },
-            "free_lr = 0",
-        ),
-        (
-            Config {
-                nudged_lr: -1.0,
-                ..quick_config()
-            },
-            "nudged_lr < 0",
-        ),
-        (
-            Config {
-                free_steps: 0,
-                ..quick_config()
-            },
-            "no free steps",
-        ),
-        (
-            Config {
-                nudged_steps: 0,
-                ..quick_config()
-            },
-            "no nudged steps",
-        ),
-        (
-            Config {
-                lambda_min: 0.0,
-                ..quick_config()
-            },
-            "lambda_min = 0",
-        ),
-        (
-            Config {
-                lambda_min: 2.0,
-                lambda_max: 1.0,
-                ..quick_config()
-            },
+            quick_config().with_lambda_min(2.0).with_lambda_max(1.0),
             "lambda_min > lambda_max",
         ),
     ];
@@ -175,10 +119,7 @@ fn invalid_configurations_are_refused_at_construction() {
         );
     }
     // β too small for Q8.24 (below one step) is refused rather than rounded to zero.
-    let tiny = Config {
-        beta: 1e-9,
-        ..quick_config()
-    };
+    let tiny = quick_config().with_beta(1e-9);
     assert!(Cml::<Fixed, _, P>::new(model(), tiny).is_err());
     assert!(Cml::<f64, _, P>::new(model(), tiny).is_ok());
     assert!(matches!(
@@ -238,11 +179,7 @@ fn empty_task_sets_are_refused() {
 /// A learning rate far past the stability limit makes the free phase blow up: in f32 to
 /// infinity, in fixed point to the rails. Either way a typed error, and θ is untouched.
 fn diverging_meta_step_leaves_theta_unchanged<N: Precision>() {
-    let config = Config {
-        free_lr: 50.0,
-        lambda_max: 0.02,
-        ..quick_config()
-    };
+    let config = quick_config().with_free_lr(50.0).with_lambda_max(0.02);
     let cml = Cml::<N, _, P>::new(model(), config).unwrap();
     let mut theta = initial_theta::<N>(2);
     let before = theta.clone();
@@ -509,14 +446,8 @@ fn step_counts_beyond_the_maximum_are_refused_everywhere_a_config_enters() {
     let too_many = [MAX_STEPS + 1, u32::MAX];
     for requested in too_many {
         for config in [
-            Config {
-                free_steps: requested,
-                ..quick_config()
-            },
-            Config {
-                nudged_steps: requested,
-                ..quick_config()
-            },
+            quick_config().with_free_steps(requested),
+            quick_config().with_nudged_steps(requested),
         ] {
             let expected = Error::TooManySteps { requested };
             assert_eq!(
@@ -532,11 +463,9 @@ fn step_counts_beyond_the_maximum_are_refused_everywhere_a_config_enters() {
             assert_eq!(dual.err(), Some(expected));
         }
     }
-    let at_the_bound = Config {
-        free_steps: MAX_STEPS,
-        nudged_steps: MAX_STEPS,
-        ..quick_config()
-    };
+    let at_the_bound = quick_config()
+        .with_free_steps(MAX_STEPS)
+        .with_nudged_steps(MAX_STEPS);
     assert!(Cml::<Fixed, _, P>::new(model(), at_the_bound).is_ok());
 
     // `adapt` takes its own step count: bounded the same way, and `phi` is not touched.
@@ -557,10 +486,10 @@ fn step_counts_beyond_the_maximum_are_refused_everywhere_a_config_enters() {
 #[test]
 fn a_symmetric_beta_whose_double_saturates_the_weight_format_is_refused() {
     // Q8.24 weights stop at 128, so the symmetric estimator's 2β needs β < 64.
-    let symmetric = |beta| Config {
-        beta,
-        estimator: Estimator::Symmetric,
-        ..quick_config()
+    let symmetric = |beta| {
+        quick_config()
+            .with_beta(beta)
+            .with_estimator(Estimator::Symmetric)
     };
     for beta in [64.0, 100.0, 127.0] {
         assert!(
@@ -573,20 +502,17 @@ fn a_symmetric_beta_whose_double_saturates_the_weight_format_is_refused() {
         assert!(Cml::<f32, _, P>::new(model(), symmetric(beta)).is_ok());
     }
     assert!(Cml::<Fixed, _, P>::new(model(), symmetric(63.0)).is_ok());
-    let standard = Config {
-        estimator: Estimator::Standard,
-        ..symmetric(100.0)
-    };
+    let standard = symmetric(100.0).with_estimator(Estimator::Standard);
     assert!(Cml::<Fixed, _, P>::new(model(), standard).is_ok());
 }
 
 #[test]
 fn lambda_max_times_a_learning_rate_of_two_or_more_is_refused() {
-    let with = |lambda_max, free_lr, nudged_lr| Config {
-        lambda_max,
-        free_lr,
-        nudged_lr,
-        ..quick_config()
+    let with = |lambda_max, free_lr, nudged_lr| {
+        quick_config()
+            .with_lambda_max(lambda_max)
+            .with_free_lr(free_lr)
+            .with_nudged_lr(nudged_lr)
     };
     for (config, what) in [
         (with(20.0, 0.1, 0.01), "free"),
@@ -603,10 +529,7 @@ fn lambda_max_times_a_learning_rate_of_two_or_more_is_refused() {
     }
     assert!(Cml::<f64, _, P>::new(model(), with(19.9, 0.1, 0.1)).is_ok());
     // λ_max bounds only a learned λ: with ω alone learned it is not used, so not checked.
-    let fixed_lambda = Config {
-        learn: Learn::Omega,
-        ..with(20.0, 0.1, 0.1)
-    };
+    let fixed_lambda = with(20.0, 0.1, 0.1).with_learn(Learn::Omega);
     assert!(Cml::<f64, _, P>::new(model(), fixed_lambda).is_ok());
 }
 
@@ -635,12 +558,10 @@ fn an_empty_meta_batch_has_its_own_error() {
 /// With `Learn::Omega` λ is fixed: a meta-step moves ω and leaves every λ bit-identical,
 /// also a λ outside `[λ_min, λ_max]` (which the optimisers only enforce on a learned λ).
 fn lambda_is_fixed_under_learn_omega<N: Precision>() {
-    let config = Config {
-        learn: Learn::Omega,
-        lambda_min: 0.5,
-        lambda_max: 0.8,
-        ..quick_config()
-    };
+    let config = quick_config()
+        .with_learn(Learn::Omega)
+        .with_lambda_min(0.5)
+        .with_lambda_max(0.8);
     let cml = Cml::<N, _, P>::new(model(), config).unwrap();
     let mut rng = SplitMix64::new(15);
     let omega = core::array::from_fn(|_| N::Param::from_f64(rng.uniform(-0.15, 0.15)).unwrap());

@@ -7,12 +7,10 @@ use tinycml::*;
 const P: usize = SinusoidMlp::PARAMS;
 
 fn exported() -> (Cml<f32, SinusoidMlp, P>, ComplexSynapse<f32, P>, Vec<u8>) {
-    let config = Config {
-        beta: 0.05,
-        estimator: Estimator::Standard,
-        learn: Learn::Omega,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_beta(0.05)
+        .with_estimator(Estimator::Standard)
+        .with_learn(Learn::Omega);
     let cml = Cml::<f32, _, P>::new(SinusoidMlp::new(Activation::Tanh), config).unwrap();
     let mut rng = SplitMix64::new(9);
     let mut omega = [0.0f32; P];
@@ -201,13 +199,11 @@ const SB: usize = SmallDual::BODY;
 const SF: usize = SmallDual::FAST;
 
 fn dual_config() -> Config {
-    Config {
-        free_steps: 30,
-        nudged_steps: 15,
-        beta: 0.2,
-        estimator: Estimator::Standard,
-        ..Config::default()
-    }
+    Config::default()
+        .with_free_steps(30)
+        .with_nudged_steps(15)
+        .with_beta(0.2)
+        .with_estimator(Estimator::Standard)
 }
 
 /// A dual export in precision `N`: body in ±0.5, a perturbed initial fast state, μ given.

@@ -44,26 +44,21 @@ fn sized_array(
     .unwrap();
 }
 
+/// `c` as a `const` expression: `Config` is `#[non_exhaustive]`, so the builder, not a struct
+/// literal. The derived `Debug` of an enum is its variant's name.
 fn config_literal(c: &Config) -> String {
-    let estimator = match c.estimator {
-        Estimator::Standard => "Standard",
-        Estimator::Symmetric => "Symmetric",
-    };
-    let learn = match c.learn {
-        Learn::Both => "Both",
-        Learn::Omega => "Omega",
-        Learn::Lambda => "Lambda",
-    };
     let f = |v: f64| format!("f64::from_bits({:#x})", v.to_bits());
     format!(
-        "tinycml::Config {{ free_steps: {}, free_lr: {}, nudged_steps: {}, nudged_lr: {}, beta: {}, \
-         estimator: tinycml::Estimator::{estimator}, learn: tinycml::Learn::{learn}, lambda_min: {}, \
-         lambda_max: {} }}",
+        "tinycml::Config::new().with_free_steps({}).with_free_lr({}).with_nudged_steps({}) \
+         .with_nudged_lr({}).with_beta({}).with_estimator(tinycml::Estimator::{:?}) \
+         .with_learn(tinycml::Learn::{:?}).with_lambda_min({}).with_lambda_max({})",
         c.free_steps,
         f(c.free_lr),
         c.nudged_steps,
         f(c.nudged_lr),
         f(c.beta),
+        c.estimator,
+        c.learn,
         f(c.lambda_min),
         f(c.lambda_max)
     )

@@ -114,7 +114,11 @@ impl<N: Precision, const BODY: usize, const FAST: usize> DualMetaGradient<N, BOD
 /// const B: usize = System::BODY;
 /// const F: usize = System::FAST;
 /// let system = System::new(Activation::Tanh);
-/// let config = Config { free_steps: 20, nudged_steps: 10, free_lr: 0.05, nudged_lr: 0.05, ..Config::default() };
+/// let config = Config::new()
+///     .with_free_steps(20)
+///     .with_nudged_steps(10)
+///     .with_free_lr(0.05)
+///     .with_nudged_lr(0.05);
 /// let cml = DualCml::<Q16_16, _, B, F>::new(system, config, Some(0.5))?;
 ///
 /// let mut rng = SplitMix64::new(3);
