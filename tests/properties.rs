@@ -82,6 +82,11 @@ impl Tally {
     }
 }
 
+/// True one time in `n`.
+fn one_in(rng: &mut SplitMix64, n: u64) -> bool {
+    rng.next_u64().is_multiple_of(n)
+}
+
 /// A value from the edges as often as from the middle: NaN, infinities, huge, subnormal,
 /// the rails of Q16.16 and Q8.24, zeros of both signs, ordinary values.
 fn wild(rng: &mut SplitMix64) -> f64 {
@@ -113,7 +118,7 @@ fn steps(rng: &mut SplitMix64) -> u32 {
 
 /// A positive setting, or one time in ten a wild one.
 fn setting(rng: &mut SplitMix64, typical: f64) -> f64 {
-    if rng.next_u64() % 10 == 0 {
+    if one_in(rng, 10) {
         wild(rng)
     } else {
         typical * rng.uniform(0.1, 3.0)
@@ -183,7 +188,7 @@ fn damage(rng: &mut SplitMix64, original: &[u8]) -> (Vec<u8>, bool) {
         0 => {
             let len = (rng.next_u64() % (original.len() as u64 + 64)) as usize;
             bytes = (0..len).map(|_| rng.next_u64() as u8).collect();
-            if len >= 4 && rng.next_u64() % 2 == 0 {
+            if len >= 4 && one_in(rng, 2) {
                 bytes[..4].copy_from_slice(b"TCML");
             }
         }
@@ -260,7 +265,7 @@ fn the_synapse_decoder_refuses_every_corruption_and_never_panics() {
 fn the_dual_decoder_refuses_every_corruption_and_never_panics() {
     let system = SmallDual::new(Activation::Tanh);
     let exports = |rng: &mut SplitMix64| {
-        let mu = (rng.next_u64() % 2 == 0).then_some(0.5);
+        let mu = one_in(rng, 2).then_some(0.5);
         dual_export(rng, mu)
     };
     decoder_target("store::decode_dual", exports, |bytes| {
@@ -434,7 +439,7 @@ fn bits<S: Scalar>(values: &[S]) -> Vec<u64> {
 /// are left out (after checking that they were refused with a typed error, not a panic).
 fn random_task<N: Precision>(rng: &mut SplitMix64) -> SmallTask<N> {
     let mut task = SmallTask::<N>::new();
-    let adversarial = rng.next_u64() % 3 == 0;
+    let adversarial = one_in(rng, 3);
     for query in [false, true] {
         for _ in 0..rng.next_u64() % 6 {
             let value = |rng: &mut SplitMix64| {
@@ -464,7 +469,7 @@ fn random_theta<N: Precision, const P: usize>(
 ) -> Option<ComplexSynapse<N, P>> {
     let scale = [0.5, 5.0, 100.0][(rng.next_u64() % 3) as usize];
     let value = |rng: &mut SplitMix64, lo: f64| {
-        if rng.next_u64() % 50 == 0 {
+        if one_in(rng, 50) {
             wild(rng)
         } else {
             rng.uniform(lo, scale)
@@ -510,7 +515,7 @@ fn api_case<N: Precision>(rng: &mut SplitMix64, t: &mut Tally) {
     let (mut phi, mut grad) = ([N::Param::ZERO; NP], [N::Param::ZERO; NP]);
 
     if let Some(task) = tasks.first() {
-        let steps = (rng.next_u64() % 2 == 0).then(|| steps(rng));
+        let steps = one_in(rng, 2).then(|| steps(rng));
         if cml.adapt(&theta, task, steps, &mut phi, &mut grad).is_err() {
             t.errors += 1;
         }
@@ -536,7 +541,7 @@ fn api_case<N: Precision>(rng: &mut SplitMix64, t: &mut Tally) {
             }
         }
     };
-    if rng.next_u64() % 2 == 0 {
+    if one_in(rng, 2) {
         let Ok(mut sgd) = Sgd::<N>::new(lr) else {
             return;
         };
@@ -556,7 +561,7 @@ fn api_case<N: Precision>(rng: &mut SplitMix64, t: &mut Tally) {
         let Ok(adam) = Adam::<N, NP>::new(lr) else {
             return;
         };
-        let mut adam = Box::new(adam.log_lambda(rng.next_u64() % 2 == 0));
+        let mut adam = Box::new(adam.log_lambda(one_in(rng, 2)));
         let before = snapshot(&theta, &adam);
         let result = cml
             .meta_step(&mut theta, &tasks, &mut ws, &mut batch, adam.as_mut())
@@ -607,7 +612,7 @@ fn dual_case<N: Precision>(rng: &mut SplitMix64, t: &mut Tally) {
     let mut batch = DualMetaGradient::<N, B, F>::new();
     if let Some(task) = tasks.first() {
         let (phi, grad) = ws.adapt_buffers();
-        let steps = (rng.next_u64() % 2 == 0).then(|| steps(rng));
+        let steps = one_in(rng, 2).then(|| steps(rng));
         if cml.adapt(&theta, task, steps, phi, grad).is_err() {
             t.errors += 1;
         }
