@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use tinycml::dual::{DualState, DualSystem};
 use tinycml::SquaredError;
-use tinycml::{digits, store, Activation, Cml, Config, Estimator, Learn, Mlp, Scalar, Q16_16};
+use tinycml::{digits, store, Activation, Cml, Config, Mlp, Scalar, Q16_16};
 use tinycml::{ComplexSynapse, Layer, Network, Precision, SoftmaxCrossEntropy, SplitMix64};
 
 type Param = <Q16_16 as Precision>::Param;
