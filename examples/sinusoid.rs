@@ -67,12 +67,10 @@ fn cml_config() -> Config {
 
 /// Plain gradient descent without consolidation (MAML, Reptile, no meta-learning).
 fn plain_config() -> Config {
-    Config {
-        free_steps: SHORT_STEPS,
-        learn: Learn::Omega,
-        lambda_min: NO_LAMBDA / 2.0,
-        ..Config::default()
-    }
+    Config::default()
+        .with_free_steps(SHORT_STEPS)
+        .with_learn(Learn::Omega)
+        .with_lambda_min(NO_LAMBDA / 2.0)
 }
 
 /// The 1-40-40-1 network of every method in the complex-synapse harness.

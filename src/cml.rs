@@ -16,9 +16,30 @@ use crate::synapse::{contrast, ComplexSynapse};
 use crate::task::{self, Task};
 use crate::Error;
 
+/// The most gradient steps one phase may take: the bound on [`Config::free_steps`],
+/// [`Config::nudged_steps`] and the `steps` of [`Cml::adapt`], beyond which
+/// [`Error::TooManySteps`] is returned.
+///
+/// Why a bound: every call must end in a time the caller can foresee; a corrupted export or a
+/// mistyped setting of `u32::MAX` steps would otherwise keep a device busy for days. The
+/// largest phase anywhere in this repository is 3,000 steps (a reference comparison in the
+/// tests); the sinusoid and digits recipes and the boards use 100 or fewer. 100,000 leaves
+/// ample room above all of them.
+pub const MAX_STEPS: u32 = 100_000;
+
+/// `steps` if it is within [`MAX_STEPS`], else [`Error::TooManySteps`].
+pub(crate) fn bounded_steps(steps: u32) -> Result<u32, Error> {
+    if steps > MAX_STEPS {
+        Err(Error::TooManySteps { requested: steps })
+    } else {
+        Ok(steps)
+    }
+}
+
 /// Which finite difference turns end states into a meta-gradient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Estimator {
     /// `(1/β)[∂θF(φ⁺, β) − ∂θF(φ⁰, 0)]`: one nudged phase, bias O(β).
     Standard,
@@ -26,9 +47,20 @@ pub enum Estimator {
     Symmetric,
 }
 
+impl Estimator {
+    /// The nudged phases one estimate runs: 1 (standard) or 2 (symmetric); for cost counts.
+    pub const fn nudged_phases(self) -> u32 {
+        match self {
+            Estimator::Standard => 1,
+            Estimator::Symmetric => 2,
+        }
+    }
+}
+
 /// Which halves of θ are meta-learned; the other stays fixed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Learn {
     /// ω and λ.
     Both,
@@ -39,7 +71,28 @@ pub enum Learn {
 }
 
 /// Settings of the rule, in plain numbers; validated once by [`Cml::new`].
+///
+/// New settings may be added in later versions, so a `Config` is not written as a struct
+/// literal outside this crate: start from [`Config::new`] (the same as `Config::default()`)
+/// and change what differs with the `with_*` methods. They are `const fn`, so a device can
+/// keep its settings in a `const` or `static`:
+///
+/// ```
+/// use tinycml::{Config, Estimator};
+///
+/// const ON_DEVICE: Config = Config::new()
+///     .with_free_steps(40)
+///     .with_free_lr(0.04)
+///     .with_nudged_steps(20)
+///     .with_nudged_lr(0.04 / 1.1)
+///     .with_estimator(Estimator::Symmetric)
+///     .with_lambda_max(25.0);
+/// assert_eq!(ON_DEVICE.beta, Config::default().beta);
+/// ```
+///
+/// The fields stay public to read (and to assign on a `Config` you already have).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Config {
     /// Free-phase gradient steps (also the steps of [`Cml::adapt`]).
     pub free_steps: u32,
@@ -57,14 +110,23 @@ pub struct Config {
     pub learn: Learn,
     /// Smallest λ the meta-optimisers allow (> 0).
     pub lambda_min: f64,
-    /// Largest λ the meta-optimisers allow (gradient descent diverges past `2/free_lr`).
+    /// Largest λ the meta-optimisers allow. When λ is learned, `λ_max · lr < 2` must hold for
+    /// both learning rates: on the pull `½ λ (φ − ω)²` alone, a gradient step multiplies
+    /// `φ − ω` by `1 − lr·λ`, which grows without bound once `λ > 2/lr`.
     pub lambda_max: f64,
 }
 
 impl Default for Config {
+    /// [`Config::new`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Config {
     /// The recipe measured on the sinusoid family: symmetric, β = 0.1, 100 free steps at
     /// lr 0.01, 50 nudged steps at lr/(1+β), λ in `[1e-4, 1/lr]`.
-    fn default() -> Self {
+    pub const fn new() -> Self {
         Self {
             free_steps: 100,
             free_lr: 0.01,
@@ -76,6 +138,60 @@ impl Default for Config {
             lambda_min: 1e-4,
             lambda_max: 100.0,
         }
+    }
+
+    /// This configuration with [`Config::free_steps`] set to `value`.
+    pub const fn with_free_steps(mut self, value: u32) -> Self {
+        self.free_steps = value;
+        self
+    }
+
+    /// This configuration with [`Config::free_lr`] set to `value`.
+    pub const fn with_free_lr(mut self, value: f64) -> Self {
+        self.free_lr = value;
+        self
+    }
+
+    /// This configuration with [`Config::nudged_steps`] set to `value`.
+    pub const fn with_nudged_steps(mut self, value: u32) -> Self {
+        self.nudged_steps = value;
+        self
+    }
+
+    /// This configuration with [`Config::nudged_lr`] set to `value`.
+    pub const fn with_nudged_lr(mut self, value: f64) -> Self {
+        self.nudged_lr = value;
+        self
+    }
+
+    /// This configuration with [`Config::beta`] (β) set to `value`.
+    pub const fn with_beta(mut self, value: f64) -> Self {
+        self.beta = value;
+        self
+    }
+
+    /// This configuration with [`Config::estimator`] set to `value`.
+    pub const fn with_estimator(mut self, value: Estimator) -> Self {
+        self.estimator = value;
+        self
+    }
+
+    /// This configuration with [`Config::learn`] set to `value`.
+    pub const fn with_learn(mut self, value: Learn) -> Self {
+        self.learn = value;
+        self
+    }
+
+    /// This configuration with [`Config::lambda_min`] set to `value`.
+    pub const fn with_lambda_min(mut self, value: f64) -> Self {
+        self.lambda_min = value;
+        self
+    }
+
+    /// This configuration with [`Config::lambda_max`] set to `value`.
+    pub const fn with_lambda_max(mut self, value: f64) -> Self {
+        self.lambda_max = value;
+        self
     }
 }
 
@@ -196,13 +312,25 @@ pub(crate) struct Phases<N: Precision> {
 
 impl<N: Precision> Phases<N> {
     /// Validates the phase settings of `config`: β and learning rates positive and
-    /// representable, step counts at least one.
+    /// representable (and the symmetric estimator's 2β too), step counts from 1 to
+    /// [`MAX_STEPS`].
     pub(crate) fn new(config: &Config) -> Result<Self, Error> {
         let beta: N::Param = positive(config.beta, "beta must be > 0 and representable")?;
         let free_lr = positive(config.free_lr, "free_lr must be > 0 and representable")?;
         let nudged_lr = positive(config.nudged_lr, "nudged_lr must be > 0 and representable")?;
         if config.free_steps == 0 || config.nudged_steps == 0 {
             return Err(Error::InvalidConfig("step counts must be at least 1"));
+        }
+        bounded_steps(config.free_steps)?;
+        bounded_steps(config.nudged_steps)?;
+        let spread = match config.estimator {
+            Estimator::Standard => beta,
+            Estimator::Symmetric => beta.add(beta),
+        };
+        if !spread.is_usable() {
+            return Err(Error::InvalidConfig(
+                "beta too large: 2β of the symmetric estimator must fit the weight format",
+            ));
         }
         let nudged = |phase, nudge| PhaseSpec {
             phase,
@@ -219,10 +347,7 @@ impl<N: Precision> Phases<N> {
             },
             plus: nudged(Phase::NudgedPositive, beta),
             minus: nudged(Phase::NudgedNegative, beta.neg()),
-            spread: match config.estimator {
-                Estimator::Standard => beta,
-                Estimator::Symmetric => beta.add(beta),
-            },
+            spread,
         })
     }
 }
@@ -232,7 +357,7 @@ pub(crate) fn positive<S: Scalar>(value: f64, what: &'static str) -> Result<S, E
         return Err(Error::InvalidConfig(what));
     }
     match S::from_f64(value) {
-        Some(v) if v > S::ZERO => Ok(v),
+        Some(v) if v > S::ZERO && v.is_usable() => Ok(v),
         _ => Err(Error::InvalidConfig(what)),
     }
 }
@@ -248,8 +373,10 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
     const SHAPE_MATCHES: () = assert!(M::PARAMS == P, "P must equal the model's parameter count");
 
     /// Validates `config` for `model` and `loss`: β, learning rates and λ bounds must be
-    /// positive and representable, step counts at least one, `λ_min ≤ λ_max`. `P` must be the
-    /// model's parameter count, checked at compile time.
+    /// positive and representable, step counts from 1 to [`MAX_STEPS`] (else
+    /// [`Error::TooManySteps`]), `λ_min ≤ λ_max`, and, when λ is learned, `λ_max · lr < 2` for both
+    /// learning rates (see [`Config::lambda_max`]). `P` must be the model's parameter count, checked at
+    /// compile time.
     pub fn with_loss(model: M, loss: L, config: Config) -> Result<Self, Error> {
         let () = Self::SHAPE_MATCHES;
         let Phases {
@@ -263,6 +390,12 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
         if lambda_min > lambda_max {
             return Err(Error::InvalidConfig(
                 "lambda_min must not exceed lambda_max",
+            ));
+        }
+        let lambda_learned = config.learn != Learn::Omega;
+        if lambda_learned && config.lambda_max * config.free_lr.max(config.nudged_lr) >= 2.0 {
+            return Err(Error::InvalidConfig(
+                "lambda_max times each learning rate must be < 2, or gradient descent diverges",
             ));
         }
         Ok(Self {
@@ -323,8 +456,9 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
     /// (`None`: the configured `free_steps`). This is what a deployed device runs on new shots.
     /// The adapted weights are left in `phi`; `grad` is scratch.
     ///
-    /// Fails before touching `phi` with [`Error::NoShots`] for an empty support set and
-    /// [`Error::InvalidTarget`] for a target the model and loss cannot use.
+    /// Fails before touching `phi` with [`Error::NoShots`] for an empty support set,
+    /// [`Error::InvalidTarget`] for a target the model and loss cannot use and
+    /// [`Error::TooManySteps`] for `steps` beyond [`MAX_STEPS`].
     pub fn adapt<T, const D: usize, const S: usize, const Q: usize>(
         &self,
         theta: &ComplexSynapse<N, P>,
@@ -353,7 +487,7 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
         L: Loss<N, T>,
     {
         let spec = PhaseSpec {
-            steps: steps.unwrap_or(self.free.steps),
+            steps: bounded_steps(steps.unwrap_or(self.free.steps))?,
             ..self.free
         };
         let mut sat = Saturations::default();
@@ -490,8 +624,8 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
     /// One meta-step over a batch of tasks: estimate each, drop those that diverge, average the
     /// rest and let `optimizer` update θ.
     ///
-    /// All or nothing: if no task yields an estimate, the last task's error is returned; if the
-    /// update is not usable, [`Error::MetaUpdateRejected`]. In both cases θ and the optimiser
+    /// All or nothing: [`Error::EmptyMetaBatch`] for no tasks; if no task yields an estimate,
+    /// the last task's error is returned; if the update is not usable, [`Error::MetaUpdateRejected`]. In both cases θ and the optimiser
     /// are unchanged. `batch` is scratch for the sum (cleared first).
     pub fn meta_step<'t, O, T, const D: usize, const S: usize, const Q: usize>(
         &self,
@@ -508,7 +642,7 @@ impl<N: Precision, M: Model<N>, const P: usize, L: Copy> Cml<N, M, P, L> {
     {
         batch.clear();
         let mut dropped = 0;
-        let mut last_error = Error::NoShots;
+        let mut last_error = Error::EmptyMetaBatch;
         let mut mse_sum = N::Act::ZERO;
         let mut saturations = Saturations::default();
         for task in tasks {

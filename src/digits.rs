@@ -104,6 +104,7 @@ pub const HELDOUT_SHOTS: [usize; 2] = [1, 5];
 /// What is wrong with a digits file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum FormatError {
     /// Shorter than the header.
     Truncated,

@@ -9,6 +9,7 @@ use core::fmt;
 /// Which learning phase a divergence happened in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Phase {
     /// Minimising the support loss alone (also what `adapt` runs).
     Free,
@@ -16,6 +17,16 @@ pub enum Phase {
     NudgedPositive,
     /// Minimising `L_in − β·L_out` (symmetric estimator only).
     NudgedNegative,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Free => "free",
+            Phase::NudgedPositive => "positively nudged",
+            Phase::NudgedNegative => "negatively nudged",
+        })
+    }
 }
 
 /// Everything that can go wrong, with what to do about it in its `Display` text.
@@ -37,6 +48,16 @@ pub enum Error {
     InvalidTarget(&'static str),
     /// A task needs at least one support shot (and, for meta-learning, one query shot).
     NoShots,
+    /// A meta-step was given no tasks (or a meta-optimiser a batch of none).
+    EmptyMetaBatch,
+    /// A consolidation strength λ was zero or negative; θ needs every λ > 0.
+    LambdaNotPositive,
+    /// A phase was asked for more gradient steps than [`crate::cml::MAX_STEPS`], the bound
+    /// that keeps every call's running time finite.
+    TooManySteps {
+        /// The steps asked for.
+        requested: u32,
+    },
     /// A configuration value is invalid; the text names it.
     InvalidConfig(&'static str),
     /// The inner loop left the usable range of the number format (NaN, inf or saturation).
@@ -110,11 +131,21 @@ impl fmt::Display for Error {
                 f,
                 "the task has no support shots (or no query shots for meta-learning)"
             ),
+            Error::EmptyMetaBatch => write!(f, "the meta-batch holds no tasks; give it at least one"),
+            Error::LambdaNotPositive => write!(
+                f,
+                "a consolidation strength λ is zero or negative; every λ must be > 0"
+            ),
+            Error::TooManySteps { requested } => write!(
+                f,
+                "{requested} gradient steps asked for, at most {} are allowed; use fewer",
+                crate::cml::MAX_STEPS
+            ),
             Error::InvalidConfig(what) => write!(f, "invalid configuration: {what}"),
             Error::InvalidTarget(what) => write!(f, "invalid target: {what}; fix the shot's label"),
             Error::Diverged { phase, step } => write!(
                 f,
-                "the {phase:?} phase diverged at step {step}; lower the learning rate, β or λ_max"
+                "the {phase} phase diverged at step {step}; lower the learning rate, β or λ_max"
             ),
             Error::MetaUpdateRejected => write!(
                 f,

@@ -54,7 +54,7 @@
 //!     Ok(task)
 //! }
 //!
-//! let config = Config { free_steps: 20, nudged_steps: 10, ..Config::default() };
+//! let config = Config::default().with_free_steps(20).with_nudged_steps(10);
 //! let cml = Cml::<N, _, P>::new(Net::new(Activation::Tanh), config)?;
 //!
 //! // θ: where each synapse starts (ω) and how strongly it is pulled back there (λ).

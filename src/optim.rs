@@ -2,9 +2,10 @@
 //!
 //! A step first computes every new value (and new optimiser moment) and checks that each one is
 //! usable; only then does a second pass write them. A step that would produce NaN, an infinity
-//! or a saturated value returns [`Error::MetaUpdateRejected`] and changes nothing. λ is
-//! projected into `[λ_min, λ_max]`, which keeps it positive and keeps plain gradient descent
-//! stable (it diverges once `λ > 2/lr`).
+//! or a saturated value returns [`Error::MetaUpdateRejected`] and changes nothing. A learned λ
+//! is projected into `[λ_min, λ_max]`, which keeps it positive and keeps plain gradient
+//! descent stable (it diverges once `λ > 2/lr`; [`crate::Cml::new`] checks `λ_max · lr < 2`).
+//! A λ that is not learned ([`Learn::Omega`]) is never touched.
 
 use crate::cml::{Learn, Workspace};
 use crate::num::{Precision, Scalar};
@@ -104,9 +105,19 @@ fn checked_lr<S: Scalar>(lr: f64) -> Result<S, Error> {
     }
 }
 
-/// Keeps λ in bounds; `None` when a proposal is not usable.
-fn project<S: Scalar>(omega: S, lambda: S, min: S, max: S) -> Option<(S, S)> {
-    (omega.is_usable() && lambda.is_usable()).then(|| (omega, lambda.max(min).min(max)))
+/// Keeps a learned λ in bounds; `None` when a proposal is not usable. A λ that is not learned
+/// ([`Learn::Omega`]) is returned as it is, bit for bit: the bounds apply to what the
+/// optimiser moves, and a fixed λ outside them is the user's choice.
+fn project<N: Precision>(
+    omega: N::Param,
+    lambda: N::Param,
+    bounds: &Bounds<N>,
+) -> Option<(N::Param, N::Param)> {
+    let lambda = match bounds.learn {
+        Learn::Omega => lambda,
+        _ => lambda.max(bounds.lambda_min).min(bounds.lambda_max),
+    };
+    (omega.is_usable() && lambda.is_usable()).then_some((omega, lambda))
 }
 
 /// Plain stochastic gradient descent: `θ ← θ − lr · ĝ`. Needs no state: the on-device choice.
@@ -134,7 +145,7 @@ impl<N: Precision, const P: usize> MetaOptimizer<N, P> for Sgd<N> {
         bounds: &Bounds<N>,
     ) -> Result<(), Error> {
         if tasks == 0 {
-            return Err(Error::NoShots);
+            return Err(Error::EmptyMetaBatch);
         }
         let lr = self.lr;
         let descend = |value: N::Param, sum: N::Param, learned: bool| {
@@ -153,8 +164,7 @@ impl<N: Precision, const P: usize> MetaOptimizer<N, P> for Sgd<N> {
             project(
                 descend(w, gw, bounds.learn != Learn::Lambda),
                 descend(l, gl, bounds.learn != Learn::Omega),
-                bounds.lambda_min,
-                bounds.lambda_max,
+                bounds,
             )
         };
         let (omega, lambda) = theta.parts_mut();
@@ -284,7 +294,7 @@ impl<N: Precision, const P: usize, M: Scalar> MetaOptimizer<N, P> for Adam<N, P,
         bounds: &Bounds<N>,
     ) -> Result<(), Error> {
         if tasks == 0 {
-            return Err(Error::NoShots);
+            return Err(Error::EmptyMetaBatch);
         }
         let n = tasks as f64;
         let t = self.steps.saturating_add(1);
@@ -333,8 +343,7 @@ impl<N: Precision, const P: usize, M: Scalar> MetaOptimizer<N, P> for Adam<N, P,
             let (w_new, l_new) = project(
                 N::Param::from_f64(w_new)?,
                 N::Param::from_f64(l_new)?,
-                bounds.lambda_min,
-                bounds.lambda_max,
+                bounds,
             )?;
             Some((w_new, l_new, mw, vw, ml, vl))
         };
@@ -374,7 +383,7 @@ impl<N: Precision, const P: usize, M: Scalar> MetaOptimizer<N, P> for Adam<N, P,
 /// passed, so a rule that steps two vectors can check both before changing either.
 pub trait VectorOptimizer<N: Precision, const P: usize> {
     /// Whether a step of `values` along the mean `sums / tasks` gives usable values;
-    /// [`Error::MetaUpdateRejected`] (or [`Error::NoShots`] for no tasks) if not. Changes
+    /// [`Error::MetaUpdateRejected`] (or [`Error::EmptyMetaBatch`] for no tasks) if not. Changes
     /// nothing.
     fn check(&self, values: &[N::Param; P], sums: &[N::Param; P], tasks: u32) -> Result<(), Error>;
 
@@ -401,7 +410,7 @@ impl<N: Precision> Sgd<N> {
 impl<N: Precision, const P: usize> VectorOptimizer<N, P> for Sgd<N> {
     fn check(&self, values: &[N::Param; P], sums: &[N::Param; P], tasks: u32) -> Result<(), Error> {
         if tasks == 0 {
-            return Err(Error::NoShots);
+            return Err(Error::EmptyMetaBatch);
         }
         values
             .iter()
@@ -453,7 +462,7 @@ impl<N: Precision, const P: usize, M: Scalar> Adam<N, P, M> {
 impl<N: Precision, const P: usize, M: Scalar> VectorOptimizer<N, P> for Adam<N, P, M> {
     fn check(&self, values: &[N::Param; P], sums: &[N::Param; P], tasks: u32) -> Result<(), Error> {
         if tasks == 0 {
-            return Err(Error::NoShots);
+            return Err(Error::EmptyMetaBatch);
         }
         let adam = self.constants(self.steps.saturating_add(1))?;
         for (i, (&v, &g)) in values.iter().zip(sums).enumerate() {

@@ -24,6 +24,9 @@
 //! [`decode`] refuses it with [`Error::UnsupportedVersion`] rather than read a scrambled
 //! network.
 //!
+//! Every byte marked reserved or unused must be 0: the decoders refuse any other value as
+//! [`Error::CorruptState`], as they refuse a wrong checksum.
+//!
 //! **The byte-by-byte layout of every version, and the flat parameter layout (each layer's
 //! weights column-major: PyTorch's `weight.T.ravel()`, then the bias), are in `docs/FORMAT.md`
 //! in the repository**; `python/tinycml_format.py` writes and reads the format from numpy.
@@ -78,6 +81,7 @@ const MU_AT: usize = 128;
 /// Which model an export holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ModelKind {
     /// A [`crate::Network`] with θ = (ω, λ): [`decode`], [`decode_with_loss`].
     ComplexSynapse,
@@ -503,6 +507,7 @@ impl<'a> Frame<'a> {
         if CRC.checksum(header).to_le_bytes() != stored_crc {
             return Err(Error::CorruptState);
         }
+        check_reserved(header, version, mu_given == 1)?;
         let mu = match mu_given {
             1 => Some((Reader { bytes, at: MU_AT }).f64()?),
             _ => None,
@@ -565,6 +570,9 @@ impl Frame<'_> {
             VERSION_5 => (self.extra.value_type, Conversion::Exact),
             _ => (ValueType::F64, Conversion::Round),
         }
+//!
+//! Every byte marked reserved or unused must be 0: the decoders refuse any other value as
+//! [`Error::CorruptState`], as they refuse a wrong checksum.
     }
 }
 
@@ -601,6 +609,9 @@ pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
 /// with [`decode_dual`]); [`Error::OutOfRange`] when a value does not fit `N` or a λ is not
 /// positive; [`Error::InexactValue`] when a version-5 value is not exactly a value of `N`;
 /// [`Error::InvalidConfig`] when the stored settings are not valid for `N`.
+//!
+//! Every byte marked reserved or unused must be 0: the decoders refuse any other value as
+//! [`Error::CorruptState`], as they refuse a wrong checksum.
 pub fn decode_with_loss<N, M, L, const P: usize>(
     model: &M,
     loss: L,

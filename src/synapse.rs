@@ -21,20 +21,25 @@ pub struct ComplexSynapse<N: Precision, const P: usize> {
 }
 
 impl<N: Precision, const P: usize> ComplexSynapse<N, P> {
-    /// θ from consolidated values and strengths; [`Error::OutOfRange`] unless every λ > 0,
-    /// [`Error::NotFinite`] if any value is not usable.
+    /// θ from consolidated values and strengths; [`Error::LambdaNotPositive`] unless every
+    /// λ > 0, [`Error::NotFinite`] if any value is not usable.
     pub fn new(omega: [N::Param; P], lambda: [N::Param; P]) -> Result<Self, Error> {
         if !omega.iter().chain(&lambda).all(|v| v.is_usable()) {
             return Err(Error::NotFinite);
         }
         if lambda.iter().any(|&l| l <= N::Param::ZERO) {
-            return Err(Error::OutOfRange);
+            return Err(Error::LambdaNotPositive);
         }
         Ok(Self { omega, lambda })
     }
 
-    /// θ with the given ω and the same strength λ on every synapse.
+    /// θ with the given ω and the same strength λ on every synapse: the errors of
+    /// [`ComplexSynapse::new`], and [`Error::OutOfRange`] for a finite λ the format cannot
+    /// hold.
     pub fn with_uniform_lambda(omega: [N::Param; P], lambda: f64) -> Result<Self, Error> {
+        if !lambda.is_finite() {
+            return Err(Error::NotFinite);
+        }
         let l = N::Param::from_f64(lambda).ok_or(Error::OutOfRange)?;
         Self::new(omega, [l; P])
     }
@@ -107,7 +112,7 @@ impl<const P: usize> ComplexSynapse<Q16_16, P> {
         if !usable {
             Err(Error::NotFinite)
         } else if !positive {
-            Err(Error::OutOfRange)
+            Err(Error::LambdaNotPositive)
         } else {
             Ok(theta)
         }

@@ -114,12 +114,15 @@ pub struct Shot<A, const D: usize, T = A> {
 }
 
 /// `v` in format `A`: [`Error::NotFinite`] for NaN or infinities, [`Error::OutOfRange`] for
-/// values the format cannot hold.
+/// values the format cannot hold, including a value at its edge (−32768 in Q16.16), which
+/// the learner reads as saturated ([`Scalar::is_usable`]).
 fn convert<A: Scalar>(v: f64) -> Result<A, Error> {
     if !v.is_finite() {
-        Err(Error::NotFinite)
-    } else {
-        A::from_f64(v).ok_or(Error::OutOfRange)
+        return Err(Error::NotFinite);
+    }
+    match A::from_f64(v) {
+        Some(value) if value.is_usable() => Ok(value),
+        _ => Err(Error::OutOfRange),
     }
 }
 

@@ -20,11 +20,7 @@ fn initial_theta<N: Precision>(seed: u64) -> ComplexSynapse<N, P> {
 }
 
 fn quick_config() -> Config {
-    Config {
-        free_steps: 10,
-        nudged_steps: 5,
-        ..Config::default()
-    }
+    Config::default().with_free_steps(10).with_nudged_steps(5)
 }
 
 fn task<N: Precision>(seed: u64) -> Task<N::Act, 1, 10, 10> {
@@ -62,7 +58,16 @@ fn values_outside_the_fixed_range_are_refused() {
         Shot::<Fixed_Act, 1>::new(&[0.0], -1.0e6),
         Err(Error::OutOfRange)
     );
-    assert!(Shot::<Fixed_Act, 1>::new(&[32_767.0], -32_768.0).is_ok());
+    assert!(Shot::<Fixed_Act, 1>::new(&[32_767.0], -32_767.5).is_ok());
+    // −32768 is representable but is the bottom rail, which the learner reads as saturated.
+    assert_eq!(
+        Shot::<Fixed_Act, 1>::new(&[0.0], -32_768.0),
+        Err(Error::OutOfRange)
+    );
+    assert_eq!(
+        Shot::<Fixed_Act, 1>::new(&[-32_768.0], 0.0),
+        Err(Error::OutOfRange)
+    );
     // Finite in f64 but beyond f32's range.
     assert_eq!(Shot::<f32, 1>::new(&[1.0e40], 0.0), Err(Error::OutOfRange));
 }
@@ -88,68 +93,16 @@ fn too_many_shots_are_refused_and_the_task_keeps_what_it_had() {
 #[test]
 fn invalid_configurations_are_refused_at_construction() {
     let cases: [(Config, &str); 9] = [
+        (quick_config().with_beta(0.0), "beta = 0"),
+        (quick_config().with_beta(-0.1), "beta < 0"),
+        (quick_config().with_beta(f64::NAN), "beta NaN"),
+        (quick_config().with_free_lr(0.0), "free_lr = 0"),
+        (quick_config().with_nudged_lr(-1.0), "nudged_lr < 0"),
+        (quick_config().with_free_steps(0), "no free steps"),
+        (quick_config().with_nudged_steps(0), "no nudged steps"),
+        (quick_config().with_lambda_min(0.0), "lambda_min = 0"),
         (
-            Config {
-                beta: 0.0,
-                ..quick_config()
-            },
-            "beta = 0",
-        ),
-        (
-            Config {
-                beta: -0.1,
-                ..quick_config()
-            },
-            "beta < 0",
-        ),
-        (
-            Config {
-                beta: f64::NAN,
-                ..quick_config()
-            },
-            "beta NaN",
-        ),
-        (
-            Config {
-                free_lr: 0.0,
-                ..quick_config()
-            },
-            "free_lr = 0",
-        ),
-        (
-            Config {
-                nudged_lr: -1.0,
-                ..quick_config()
-            },
-            "nudged_lr < 0",
-        ),
-        (
-            Config {
-                free_steps: 0,
-                ..quick_config()
-            },
-            "no free steps",
-        ),
-        (
-            Config {
-                nudged_steps: 0,
-                ..quick_config()
-            },
-            "no nudged steps",
-        ),
-        (
-            Config {
-                lambda_min: 0.0,
-                ..quick_config()
-            },
-            "lambda_min = 0",
-        ),
-        (
-            Config {
-                lambda_min: 2.0,
-                lambda_max: 1.0,
-                ..quick_config()
-            },
+            quick_config().with_lambda_min(2.0).with_lambda_max(1.0),
             "lambda_min > lambda_max",
         ),
     ];
@@ -166,10 +119,7 @@ fn invalid_configurations_are_refused_at_construction() {
         );
     }
     // β too small for Q8.24 (below one step) is refused rather than rounded to zero.
-    let tiny = Config {
-        beta: 1e-9,
-        ..quick_config()
-    };
+    let tiny = quick_config().with_beta(1e-9);
     assert!(Cml::<Fixed, _, P>::new(model(), tiny).is_err());
     assert!(Cml::<f64, _, P>::new(model(), tiny).is_ok());
     assert!(matches!(
@@ -189,7 +139,15 @@ fn non_positive_lambda_is_refused() {
     lambda[17] = 0.0;
     assert_eq!(
         ComplexSynapse::<f32, P>::new(omega, lambda).unwrap_err(),
-        Error::OutOfRange
+        Error::LambdaNotPositive
+    );
+    assert_eq!(
+        ComplexSynapse::<f32, P>::with_uniform_lambda(omega, -1.0).unwrap_err(),
+        Error::LambdaNotPositive
+    );
+    assert_eq!(
+        ComplexSynapse::<f32, P>::with_uniform_lambda(omega, f64::NAN).unwrap_err(),
+        Error::NotFinite
     );
     lambda[17] = f32::NAN;
     assert_eq!(
@@ -221,10 +179,7 @@ fn empty_task_sets_are_refused() {
 /// A learning rate far past the stability limit makes the free phase blow up: in f32 to
 /// infinity, in fixed point to the rails. Either way a typed error, and θ is untouched.
 fn diverging_meta_step_leaves_theta_unchanged<N: Precision>() {
-    let config = Config {
-        free_lr: 50.0,
-        ..quick_config()
-    };
+    let config = quick_config().with_free_lr(50.0).with_lambda_max(0.02);
     let cml = Cml::<N, _, P>::new(model(), config).unwrap();
     let mut theta = initial_theta::<N>(2);
     let before = theta.clone();
@@ -286,6 +241,15 @@ fn an_unusable_meta_update_is_rejected_whole() {
     assert_eq!(adam.steps(), 0, "Adam's state moved on a rejected step");
     let mut adam = Box::new(Adam::<Fixed, P>::new(1e-2).unwrap());
     rejected_whole::<Fixed, _>(adam.as_mut(), <Fixed as Precision>::Param::MAX);
+    // A sum pinned at either rail overflowed: SGD refuses it as Adam does, even with a
+    // learning rate small enough that the clipped step itself would fit.
+    for rail in [
+        <Fixed as Precision>::Param::MAX,
+        <Fixed as Precision>::Param::MIN,
+    ] {
+        let mut sgd = Sgd::<Fixed>::new(1e-6).unwrap();
+        rejected_whole::<Fixed, _>(&mut sgd, rail);
+    }
 }
 
 #[test]
@@ -472,4 +436,208 @@ fn binary_cross_entropy_refuses_targets_outside_zero_to_one_and_wide_models() {
     }
     let task = Task::<A, 3, 1, 1>::from_shots(&[shot(1.0)], &[shot(0.0)]).unwrap();
     assert!(cml.estimate(&theta, &task, &mut ws).is_ok());
+}
+
+#[test]
+fn step_counts_beyond_the_maximum_are_refused_everywhere_a_config_enters() {
+    use tinycml::cml::MAX_STEPS;
+    use tinycml::dual::DualSystem;
+    type Dual = DualSystem<1, Layer<8, Layer<1>>>;
+    let too_many = [MAX_STEPS + 1, u32::MAX];
+    for requested in too_many {
+        for config in [
+            quick_config().with_free_steps(requested),
+            quick_config().with_nudged_steps(requested),
+        ] {
+            let expected = Error::TooManySteps { requested };
+            assert_eq!(
+                Cml::<Fixed, _, P>::new(model(), config).err(),
+                Some(expected)
+            );
+            assert_eq!(Cml::<f64, _, P>::new(model(), config).err(), Some(expected));
+            let dual = tinycml::dual::DualCml::<Fixed, _, { Dual::BODY }, { Dual::FAST }>::new(
+                Dual::new(Activation::Tanh),
+                config,
+                None,
+            );
+            assert_eq!(dual.err(), Some(expected));
+        }
+    }
+    let at_the_bound = quick_config()
+        .with_free_steps(MAX_STEPS)
+        .with_nudged_steps(MAX_STEPS);
+    assert!(Cml::<Fixed, _, P>::new(model(), at_the_bound).is_ok());
+
+    // `adapt` takes its own step count: bounded the same way, and `phi` is not touched.
+    let cml = Cml::<Fixed, _, P>::new(model(), quick_config()).unwrap();
+    let theta = initial_theta::<Fixed>(12);
+    let task = task::<Fixed>(13);
+    let sentinel = <Fixed as Precision>::Param::from_f64(0.75).unwrap();
+    let (mut phi, mut grad) = (Box::new([sentinel; P]), Box::new([sentinel; P]));
+    assert_eq!(
+        cml.adapt(&theta, &task, Some(u32::MAX), &mut phi, &mut grad),
+        Err(Error::TooManySteps {
+            requested: u32::MAX
+        })
+    );
+    assert!(phi.iter().all(|&w| w == sentinel));
+}
+
+#[test]
+fn a_symmetric_beta_whose_double_saturates_the_weight_format_is_refused() {
+    // Q8.24 weights stop at 128, so the symmetric estimator's 2β needs β < 64.
+    let symmetric = |beta| {
+        quick_config()
+            .with_beta(beta)
+            .with_estimator(Estimator::Symmetric)
+    };
+    for beta in [64.0, 100.0, 127.0] {
+        assert!(
+            matches!(
+                Cml::<Fixed, _, P>::new(model(), symmetric(beta)),
+                Err(Error::InvalidConfig(_))
+            ),
+            "β = {beta} accepted"
+        );
+        assert!(Cml::<f32, _, P>::new(model(), symmetric(beta)).is_ok());
+    }
+    assert!(Cml::<Fixed, _, P>::new(model(), symmetric(63.0)).is_ok());
+    let standard = symmetric(100.0).with_estimator(Estimator::Standard);
+    assert!(Cml::<Fixed, _, P>::new(model(), standard).is_ok());
+}
+
+#[test]
+fn lambda_max_times_a_learning_rate_of_two_or_more_is_refused() {
+    let with = |lambda_max, free_lr, nudged_lr| {
+        quick_config()
+            .with_lambda_max(lambda_max)
+            .with_free_lr(free_lr)
+            .with_nudged_lr(nudged_lr)
+    };
+    for (config, what) in [
+        (with(20.0, 0.1, 0.01), "free"),
+        (with(20.0, 0.01, 0.1), "nudged"),
+        (with(1e300, 1e10, 0.01), "overflowing"),
+    ] {
+        assert!(
+            matches!(
+                Cml::<f64, _, P>::new(model(), config),
+                Err(Error::InvalidConfig(_))
+            ),
+            "{what} accepted"
+        );
+    }
+    assert!(Cml::<f64, _, P>::new(model(), with(19.9, 0.1, 0.1)).is_ok());
+    // λ_max bounds only a learned λ: with ω alone learned it is not used, so not checked.
+    let fixed_lambda = with(20.0, 0.1, 0.1).with_learn(Learn::Omega);
+    assert!(Cml::<f64, _, P>::new(model(), fixed_lambda).is_ok());
+}
+
+#[test]
+fn an_empty_meta_batch_has_its_own_error() {
+    let cml = Cml::<f32, _, P>::new(model(), quick_config()).unwrap();
+    let mut theta = initial_theta::<f32>(14);
+    let before = theta.clone();
+    let mut ws = Box::new(Workspace::<f32, P>::new());
+    let mut batch = Box::new(MetaGradient::<f32, P>::new());
+    let mut sgd = Sgd::<f32>::new(0.1).unwrap();
+    let no_tasks: [Task<f32, 1, 10, 10>; 0] = [];
+    assert_eq!(
+        cml.meta_step(&mut theta, &no_tasks, &mut ws, &mut batch, &mut sgd)
+            .err(),
+        Some(Error::EmptyMetaBatch)
+    );
+    let zeros = [0.0f32; P];
+    assert_eq!(
+        sgd.step(&mut theta, &zeros, &zeros, 0, &cml.bounds()),
+        Err(Error::EmptyMetaBatch)
+    );
+    assert_eq!(theta, before);
+}
+
+/// With `Learn::Omega` λ is fixed: a meta-step moves ω and leaves every λ bit-identical,
+/// also a λ outside `[λ_min, λ_max]` (which the optimisers only enforce on a learned λ).
+fn lambda_is_fixed_under_learn_omega<N: Precision>() {
+    let config = quick_config()
+        .with_learn(Learn::Omega)
+        .with_lambda_min(0.5)
+        .with_lambda_max(0.8);
+    let cml = Cml::<N, _, P>::new(model(), config).unwrap();
+    let mut rng = SplitMix64::new(15);
+    let omega = core::array::from_fn(|_| N::Param::from_f64(rng.uniform(-0.15, 0.15)).unwrap());
+    let lambda = core::array::from_fn(|i| N::Param::from_f64([0.1, 0.6, 3.0][i % 3]).unwrap());
+    let tasks = [task::<N>(16), task::<N>(17)];
+    let step_and_check = |optimizer: &mut dyn FnMut(&mut ComplexSynapse<N, P>)| {
+        let mut theta = ComplexSynapse::<N, P>::new(omega, lambda).unwrap();
+        optimizer(&mut theta);
+        let bits = |values: &[N::Param; P]| values.map(|v| v.to_f64().to_bits());
+        assert_eq!(bits(theta.lambda()), bits(&lambda));
+        assert_ne!(bits(theta.omega()), bits(&omega));
+    };
+    let mut ws = Box::new(Workspace::<N, P>::new());
+    let mut batch = Box::new(MetaGradient::<N, P>::new());
+    let mut sgd = Sgd::<N>::new(1e-2).unwrap();
+    step_and_check(&mut |theta| {
+        cml.meta_step(theta, &tasks, &mut ws, &mut batch, &mut sgd)
+            .unwrap();
+    });
+    for log_lambda in [false, true] {
+        let mut adam = Box::new(Adam::<N, P>::new(1e-2).unwrap().log_lambda(log_lambda));
+        step_and_check(&mut |theta| {
+            cml.meta_step(theta, &tasks, &mut ws, &mut batch, adam.as_mut())
+                .unwrap();
+        });
+    }
+}
+
+#[test]
+fn learn_omega_leaves_lambda_bit_identical_f32() {
+    lambda_is_fixed_under_learn_omega::<f32>();
+}
+
+#[test]
+fn learn_omega_leaves_lambda_bit_identical_fixed_point() {
+    lambda_is_fixed_under_learn_omega::<Fixed>();
+}
+
+#[test]
+fn error_messages_hold_no_debug_output() {
+    let phases = [
+        (Phase::Free, "free"),
+        (Phase::NudgedPositive, "positively nudged"),
+        (Phase::NudgedNegative, "negatively nudged"),
+    ];
+    for (phase, name) in phases {
+        let text = Error::Diverged { phase, step: 7 }.to_string();
+        assert!(
+            text.contains(&format!("the {name} phase diverged at step 7")),
+            "{text}"
+        );
+        assert!(!text.contains(&format!("{phase:?}")), "{text}");
+    }
+    let errors = [
+        Error::NotFinite,
+        Error::OutOfRange,
+        Error::TooManyShots { capacity: 3 },
+        Error::InvalidTarget("x"),
+        Error::NoShots,
+        Error::EmptyMetaBatch,
+        Error::LambdaNotPositive,
+        Error::TooManySteps { requested: 7 },
+        Error::InvalidConfig("x"),
+        Error::MetaUpdateRejected,
+        Error::CorruptState,
+        Error::UnsupportedVersion { found: 9 },
+        Error::WrongModelKind {
+            stored: tinycml::store::ModelKind::DualSystem,
+        },
+        Error::BufferTooSmall { needed: 5 },
+    ];
+    for error in errors {
+        let text = error.to_string();
+        let debug = format!("{error:?}");
+        let name = debug.split(['(', ' ', '{']).next().unwrap();
+        assert!(!text.contains(name), "{text} shows {name}");
+        assert!(!text.contains(['{', '}', '"']), "{text}");
+    }
 }

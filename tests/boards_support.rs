@@ -33,8 +33,8 @@ fn from_bits_refuses_what_new_refuses() {
         ([i32::MAX, 0], ok, Error::NotFinite),
         ([0, i32::MIN], ok, Error::NotFinite),
         (ok, [bits(1.0), i32::MAX], Error::NotFinite),
-        (ok, [bits(1.0), 0], Error::OutOfRange),
-        (ok, [bits(-1.0), bits(1.0)], Error::OutOfRange),
+        (ok, [bits(1.0), 0], Error::LambdaNotPositive),
+        (ok, [bits(-1.0), bits(1.0)], Error::LambdaNotPositive),
     ];
     for (omega, lambda, error) in errors {
         assert_eq!(

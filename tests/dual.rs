@@ -93,15 +93,13 @@ fn state<N: Precision>(body: &[f64], init: &[f64]) -> DualState<N, B, F> {
 }
 
 fn config(estimator: Estimator, beta: f64, steps: u32) -> Config {
-    Config {
-        free_steps: steps,
-        free_lr: 0.05,
-        nudged_steps: steps,
-        nudged_lr: 0.05,
-        beta,
-        estimator,
-        ..Config::default()
-    }
+    Config::default()
+        .with_free_steps(steps)
+        .with_free_lr(0.05)
+        .with_nudged_steps(steps)
+        .with_nudged_lr(0.05)
+        .with_beta(beta)
+        .with_estimator(estimator)
 }
 
 /// The library's estimate for one task, in `f64`.
@@ -436,14 +434,12 @@ fn meta_training_lowers_the_query_loss_of_adapted_tasks() {
     // A short run in f32: the mean query loss after adaptation on 32 fixed validation tasks
     // must fall. Not a benchmark (the sinusoid example is); a check that the sign is right.
     let system = small();
-    let config = Config {
-        free_steps: 40,
-        nudged_steps: 20,
-        free_lr: 0.1,
-        nudged_lr: 0.1,
-        beta: 0.2,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_free_steps(40)
+        .with_nudged_steps(20)
+        .with_free_lr(0.1)
+        .with_nudged_lr(0.1)
+        .with_beta(0.2);
     let cml = DualCml::<f32, _, B, F>::new(system, config, Some(0.1)).unwrap();
     let mut theta = state::<f32>(&body(51), &init(52));
     let mut rng = SplitMix64::new(53);
@@ -498,15 +494,9 @@ fn bad_input_gets_a_typed_error_and_theta_is_left_as_it_was() {
         );
     }
     for bad in [
-        Config { beta: 0.0, ..good },
-        Config {
-            free_lr: f64::NAN,
-            ..good
-        },
-        Config {
-            nudged_steps: 0,
-            ..good
-        },
+        good.with_beta(0.0),
+        good.with_free_lr(f64::NAN),
+        good.with_nudged_steps(0),
     ] {
         assert!(matches!(
             DualCml::<Q16_16, _, B, F>::new(system, bad, Some(MU)),
@@ -523,10 +513,7 @@ fn bad_input_gets_a_typed_error_and_theta_is_left_as_it_was() {
     );
 
     // A diverging inner loop: every task dropped, θ and the optimisers unchanged.
-    let diverging = Config {
-        free_lr: 50.0,
-        ..good
-    };
+    let diverging = good.with_free_lr(50.0);
     let cml = DualCml::<Q16_16, _, B, F>::new(system, diverging, Some(MU)).unwrap();
     let mut theta = state::<Q16_16>(&body(61), &init(62));
     let before = theta.clone();
@@ -578,14 +565,12 @@ fn bad_input_gets_a_typed_error_and_theta_is_left_as_it_was() {
 fn the_driver_meta_trains_the_dual_system_reproducibly() {
     use tinycml::train::{self, Outer, Settings, SinusoidFamily};
     let system = small();
-    let config = Config {
-        free_steps: 40,
-        nudged_steps: 20,
-        free_lr: 0.1,
-        nudged_lr: 0.1,
-        beta: 0.2,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_free_steps(40)
+        .with_nudged_steps(20)
+        .with_free_lr(0.1)
+        .with_nudged_lr(0.1)
+        .with_beta(0.2);
     let cml = DualCml::<f32, _, B, F>::new(system, config, Some(0.1)).unwrap();
     let family = SinusoidFamily::<10, 10> {
         support: 10,
@@ -633,13 +618,13 @@ fn on_the_sinusoid_size_the_estimate_matches_the_exact_gradient() {
     system_init(&mut init, &mut rng);
     let (task64, support, query) = task::<f64>(72);
     let (task_fixed, _, _) = task::<I16F16>(72);
-    let settings = |beta| Config {
-        free_steps: 3000,
-        free_lr: 0.02,
-        nudged_steps: 3000,
-        nudged_lr: 0.02,
-        beta,
-        ..Config::default()
+    let settings = |beta| {
+        Config::default()
+            .with_free_steps(3000)
+            .with_free_lr(0.02)
+            .with_nudged_steps(3000)
+            .with_nudged_lr(0.02)
+            .with_beta(beta)
     };
     fn run<N: Precision>(
         system: Sinusoid,

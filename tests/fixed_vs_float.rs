@@ -67,10 +67,7 @@ const WEIGHT_TOLERANCE: f64 = 5e-5;
 
 #[test]
 fn tanh_free_phase_tracks_f64_every_ten_steps() {
-    let config = Config {
-        free_steps: 10,
-        ..Config::default()
-    };
+    let config = Config::default().with_free_steps(10);
     let fixed_cml = Cml::<Fixed, _, P>::new(SinusoidMlp::new(Activation::Tanh), config).unwrap();
     let float_cml = Cml::<f64, _, P>::new(SinusoidMlp::new(Activation::Tanh), config).unwrap();
     let (theta_q, theta_f) = (theta::<Fixed>(), theta::<f64>());

@@ -10,11 +10,7 @@ type N = Q16_16;
 
 /// Runs `meta_steps` meta-steps of `tasks_per_step` tasks each from seed `seed`.
 fn run(seed: u64, meta_steps: usize, tasks_per_step: usize) -> ComplexSynapse<N, P> {
-    let config = Config {
-        free_steps: 20,
-        nudged_steps: 10,
-        ..Config::default()
-    };
+    let config = Config::default().with_free_steps(20).with_nudged_steps(10);
     let cml = Cml::<N, _, P>::new(SinusoidMlp::new(Activation::Relu), config).unwrap();
     let mut rng = SplitMix64::new(seed);
     let mut omega = [<N as Precision>::Param::ZERO; P];

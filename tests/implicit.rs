@@ -137,15 +137,14 @@ fn implicit_gradient_of_the_linear_model_equals_the_ridge_closed_form() {
 
 /// The library's symmetric estimate for one task, in the precision `N`.
 fn cml_estimate<N: Precision>(seed: u64, omega: &[f64], lambda: f64) -> Gradient {
-    let config = Config {
-        free_steps: 1_000,
-        free_lr: 0.05,
-        nudged_steps: 1_000,
-        nudged_lr: 0.05,
-        beta: 0.01,
-        estimator: Estimator::Symmetric,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_free_steps(1_000)
+        .with_free_lr(0.05)
+        .with_nudged_steps(1_000)
+        .with_nudged_lr(0.05)
+        .with_beta(0.01)
+        .with_estimator(Estimator::Symmetric)
+        .with_lambda_max(10.0);
     let cml = Cml::<N, _, P>::new(SinusoidMlp::new(Activation::Tanh), config).unwrap();
     let mut w = [<N::Param as Scalar>::ZERO; P];
     for (slot, &value) in w.iter_mut().zip(omega) {

@@ -78,15 +78,14 @@ fn task<A: Scalar>(
 }
 
 fn cml_estimate<N: Precision>(seed: u64, omega: &[f64]) -> Gradient {
-    let config = Config {
-        free_steps: 1_000,
-        free_lr: 0.1,
-        nudged_steps: 1_000,
-        nudged_lr: 0.1,
-        beta: 0.01,
-        estimator: Estimator::Symmetric,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_free_steps(1_000)
+        .with_free_lr(0.1)
+        .with_nudged_steps(1_000)
+        .with_nudged_lr(0.1)
+        .with_beta(0.01)
+        .with_estimator(Estimator::Symmetric)
+        .with_lambda_max(10.0);
     let cml = Cml::<N, _, P, _>::with_loss(Net::new(Activation::Tanh), SoftmaxCrossEntropy, config)
         .unwrap();
     let w = core::array::from_fn(|i| Scalar::from_f64(omega[i]).unwrap());

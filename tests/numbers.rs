@@ -122,3 +122,15 @@ fn uniform_q16_16_loses_what_the_default_learns() {
     assert!(default > 0.5, "{default}");
     assert!(uniform < default);
 }
+
+/// CI also runs the test suite in a debug build (`cargo test --features std`, without
+/// `--release`); `[profile.test]` raises its optimisation level for speed, and this checks
+/// that integer overflow still panics there, so that every other test also runs with
+/// overflow checks on.
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "overflow")]
+fn the_debug_run_checks_integer_overflow() {
+    let largest = std::hint::black_box(i32::MAX);
+    let _ = largest + 1;
+}

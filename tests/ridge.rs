@@ -58,15 +58,14 @@ impl Problem {
 
     /// The library's `f64` CML estimate with converged phases.
     fn cml(&self, beta: f64, estimator: Estimator) -> Gradient {
-        let config = Config {
-            free_steps: STEPS,
-            free_lr: LR,
-            nudged_steps: STEPS,
-            nudged_lr: LR,
-            beta,
-            estimator,
-            ..Config::default()
-        };
+        let config = Config::default()
+            .with_free_steps(STEPS)
+            .with_free_lr(LR)
+            .with_nudged_steps(STEPS)
+            .with_nudged_lr(LR)
+            .with_beta(beta)
+            .with_estimator(estimator)
+            .with_lambda_max(1.0 / LR);
         let cml = Cml::<f64, _, P>::new(Linear::<D>::default(), config).unwrap();
         let theta = ComplexSynapse::<f64, P>::new(self.omega, self.lambda).unwrap();
         let mut ws = Workspace::new();

@@ -14,12 +14,11 @@ const CAPACITY: usize = 1024;
 /// One free step of lr 0.1 from ω = 0 with λ tiny on `k` copies of the shot (x = 1, y = 1):
 /// the weight moves by lr · mean error = 0.1 whatever `k` is.
 fn weight_after_one_step<N: Precision>(k: usize) -> f64 {
-    let config = Config {
-        free_steps: 1,
-        free_lr: 0.1,
-        lambda_min: 1e-6,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_free_steps(1)
+        .with_free_lr(0.1)
+        .with_lambda_min(1e-6)
+        .with_lambda_max(10.0);
     let cml = Cml::<N, _, P>::new(Net::default(), config).unwrap();
     let theta = ComplexSynapse::<N, P>::with_uniform_lambda([N::Param::ZERO; P], 1e-6).unwrap();
     let shot = Shot::<N::Act, 1>::new(&[1.0], 1.0).unwrap();

@@ -7,12 +7,10 @@ use tinycml::*;
 const P: usize = SinusoidMlp::PARAMS;
 
 fn exported() -> (Cml<f32, SinusoidMlp, P>, ComplexSynapse<f32, P>, Vec<u8>) {
-    let config = Config {
-        beta: 0.05,
-        estimator: Estimator::Standard,
-        learn: Learn::Omega,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_beta(0.05)
+        .with_estimator(Estimator::Standard)
+        .with_learn(Learn::Omega);
     let cml = Cml::<f32, _, P>::new(SinusoidMlp::new(Activation::Tanh), config).unwrap();
     let mut rng = SplitMix64::new(9);
     let mut omega = [0.0f32; P];
@@ -201,13 +199,11 @@ const SB: usize = SmallDual::BODY;
 const SF: usize = SmallDual::FAST;
 
 fn dual_config() -> Config {
-    Config {
-        free_steps: 30,
-        nudged_steps: 15,
-        beta: 0.2,
-        estimator: Estimator::Standard,
-        ..Config::default()
-    }
+    Config::default()
+        .with_free_steps(30)
+        .with_nudged_steps(15)
+        .with_beta(0.2)
+        .with_estimator(Estimator::Standard)
 }
 
 /// A dual export in precision `N`: body in ±0.5, a perturbed initial fast state, μ given.
@@ -525,4 +521,64 @@ fn every_truncation_and_every_byte_change_of_a_synapse_export_is_refused() {
     every_damage_is_refused(&bytes, |b| {
         decode::<Q16_16, _, { Small::PARAMS }>(&model, b)
     });
+}
+
+#[test]
+fn a_non_zero_reserved_byte_is_refused_even_with_a_matching_checksum() {
+    let (cml, _, v3) = exported();
+    // The sinusoid MLP has 3 layers: slots 3…7 of the layer table (offset 96 + 4·slot) are
+    // unused, and byte 3 of every slot is reserved.
+    let reserved_v3 = [
+        15,
+        66,
+        67,
+        68,
+        71,
+        96 + 3,
+        96 + 4 * 2 + 3,
+        96 + 4 * 3,
+        96 + 4 * 7 + 3,
+    ];
+    for at in reserved_v3 {
+        let mut forged = v3.clone();
+        forged[at] = 1;
+        reseal(&mut forged);
+        assert_eq!(
+            decode::<f32, _, P>(cml.model(), &forged).unwrap_err(),
+            Error::CorruptState,
+            "byte {at}"
+        );
+    }
+    let system = Dual::new(Activation::Tanh);
+    for mu in [Some(0.5), None] {
+        let (_, _, v4) = dual_exported::<f32, _, B, F>(system, mu, 4);
+        let mut reserved_v4 = vec![67, 96 + 3, 96 + 4 * 3];
+        if mu.is_none() {
+            reserved_v4.push(128); // μ's slot, 0 when no μ is given
+        }
+        for at in reserved_v4 {
+            let mut forged = v4.clone();
+            forged[at] = 1;
+            reseal(&mut forged);
+            assert_eq!(
+                decode_dual::<f32, _, B, F, _>(&system, SquaredError, &forged).unwrap_err(),
+                Error::CorruptState,
+                "byte {at} with μ {mu:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_stored_step_count_beyond_the_maximum_is_refused() {
+    let (cml, _, bytes) = exported();
+    for (at, steps) in [(16, u32::MAX), (20, tinycml::cml::MAX_STEPS + 1)] {
+        let mut forged = bytes.clone();
+        forged[at..at + 4].copy_from_slice(&steps.to_le_bytes());
+        reseal(&mut forged);
+        assert_eq!(
+            decode::<f32, _, P>(cml.model(), &forged).unwrap_err(),
+            Error::TooManySteps { requested: steps }
+        );
+    }
 }

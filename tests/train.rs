@@ -165,11 +165,7 @@ fn a_setting_under_which_every_task_diverges_leaves_theta_as_it_was() {
     // Gradient descent at lr 50 diverges on every task: nothing is averaged, no step is taken.
     let cml = Cml::<f32, _, P>::new(
         Net::new(Activation::Relu),
-        Config {
-            free_lr: 50.0,
-            lambda_max: 0.02,
-            ..Config::default()
-        },
+        Config::default().with_free_lr(50.0).with_lambda_max(0.02),
     )
     .unwrap();
     let initial = theta0();
@@ -228,12 +224,10 @@ fn a_classifier_meta_trains_through_the_same_driver() {
     let cml = Cml::<f32, _, { Classifier::PARAMS }, _>::with_loss(
         model,
         SoftmaxCrossEntropy,
-        Config {
-            free_lr: 0.1,
-            nudged_lr: 0.1 / 1.1,
-            lambda_max: 10.0,
-            ..Config::default()
-        },
+        Config::default()
+            .with_free_lr(0.1)
+            .with_nudged_lr(0.1 / 1.1)
+            .with_lambda_max(10.0),
     )
     .unwrap();
     let theta = train::initial_theta(&model, &mut SplitMix64::new(3), 1.0).unwrap();

@@ -115,6 +115,14 @@ fn bad_input_is_one_line_of_error_and_never_a_panic() {
         ),
         (edit(&|p| p["lambda"] = 0.0.into()), "lambda[0]"),
         (edit(&|p| p["beta"] = (-1.0).into()), "beta"),
+        (
+            edit(&|p| p["inner"]["free_steps"] = u32::MAX.into()),
+            "inner.free_steps = 4294967295 is more than",
+        ),
+        (
+            edit(&|p| p["inner"]["nudged_steps"] = 100_001.into()),
+            "inner.nudged_steps = 100001 is more than",
+        ),
         (edit(&|p| p["scalar"] = "q4.4".into()), "unknown scalar"),
         (
             edit(&|p| p["estimator"] = "central".into()),
@@ -750,4 +758,29 @@ fn the_command_exits_1_with_one_stderr_line_on_bad_dual_input() {
     assert_eq!(String::from_utf8(err).unwrap().lines().count(), 1);
     let mut err = Vec::new();
     assert_eq!(app::cli(&[], &mut out, &mut err), 2);
+}
+
+/// A writer whose reader has gone, as stdout is after `verify … | head -c 10` stops reading.
+struct ClosedPipe;
+
+impl std::io::Write for ClosedPipe {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+#[test]
+fn a_closed_output_pipe_is_one_line_of_error_and_exit_status_1() {
+    let path = format!(
+        "{}/examples/problems/ridge.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut err = Vec::new();
+    assert_eq!(app::cli(&[path], &mut ClosedPipe, &mut err), 1);
+    let err = String::from_utf8(err).unwrap();
+    assert!(err.starts_with("error: cannot write the result"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }

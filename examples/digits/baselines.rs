@@ -24,15 +24,13 @@ pub const NO_LAMBDA: f64 = 1e-7;
 /// Plain gradient descent without consolidation: `steps` steps at `lr` (what [`Cml::adapt`]
 /// runs with λ ≈ 0), ω alone learned.
 pub fn plain_config(steps: u32, lr: f64) -> Config {
-    Config {
-        free_steps: steps,
-        free_lr: lr,
-        nudged_steps: 1,
-        nudged_lr: lr,
-        learn: Learn::Omega,
-        lambda_min: NO_LAMBDA / 2.0,
-        ..Config::default()
-    }
+    Config::default()
+        .with_free_steps(steps)
+        .with_free_lr(lr)
+        .with_nudged_steps(1)
+        .with_nudged_lr(lr)
+        .with_learn(Learn::Omega)
+        .with_lambda_min(NO_LAMBDA / 2.0)
 }
 
 /// The rule that adapts a plain-gradient baseline: `steps` steps at `lr`.

@@ -198,14 +198,12 @@ fn dual_accuracies<N: Precision>(
 /// The dual system's rule in format `N`, from the options.
 fn dual_rule<N: Precision>(o: &Options) -> Result<DualRule<N>, Error> {
     let h = &o.hyper;
-    let config = Config {
-        free_steps: h.dual_steps,
-        free_lr: h.dual_lr,
-        nudged_steps: h.dual_steps.div_ceil(2),
-        nudged_lr: h.dual_lr / (1.0 + h.dual_beta),
-        beta: h.dual_beta,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_free_steps(h.dual_steps)
+        .with_free_lr(h.dual_lr)
+        .with_nudged_steps(h.dual_steps.div_ceil(2))
+        .with_nudged_lr(h.dual_lr / (1.0 + h.dual_beta))
+        .with_beta(h.dual_beta);
     DualRule::with_loss(dual_model(), SoftmaxCrossEntropy, config, Some(h.dual_mu))
 }
 
@@ -249,15 +247,13 @@ pub fn dual(
 
 /// The rule CML meta-trains and adapts with, from the options.
 pub fn cml_config(o: &Options) -> Config {
-    Config {
-        free_steps: o.free_steps,
-        free_lr: o.free_lr,
-        nudged_steps: o.free_steps.div_ceil(2),
-        nudged_lr: o.free_lr / (1.0 + o.beta),
-        beta: o.beta,
-        lambda_max: 1.0 / o.free_lr,
-        ..Config::default()
-    }
+    Config::default()
+        .with_free_steps(o.free_steps)
+        .with_free_lr(o.free_lr)
+        .with_nudged_steps(o.free_steps.div_ceil(2))
+        .with_nudged_lr(o.free_lr / (1.0 + o.beta))
+        .with_beta(o.beta)
+        .with_lambda_max(1.0 / o.free_lr)
 }
 
 /// The initial θ of every network method: the usual dense initialisation from the run's

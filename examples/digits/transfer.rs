@@ -115,16 +115,14 @@ impl Transfer {
                 "the body has the wrong parameter count",
             ));
         }
-        let config = Config {
-            free_steps: hyper.head_steps,
-            free_lr: hyper.head_lr,
-            nudged_steps: 1,
-            nudged_lr: hyper.head_lr,
-            learn: Learn::Omega,
-            lambda_min: NO_LAMBDA / 2.0,
-            lambda_max: 1e3,
-            ..Config::default()
-        };
+        let config = Config::default()
+            .with_free_steps(hyper.head_steps)
+            .with_free_lr(hyper.head_lr)
+            .with_nudged_steps(1)
+            .with_nudged_lr(hyper.head_lr)
+            .with_learn(Learn::Omega)
+            .with_lambda_min(NO_LAMBDA / 2.0)
+            .with_lambda_max(1e3);
         Ok(Self {
             body: body.to_vec(),
             head: HeadRule::with_loss(Head::new(Activation::Relu), SoftmaxCrossEntropy, config)?,

@@ -27,14 +27,12 @@ pub fn system() -> SinusoidDual {
 
 /// The rule's phases for the dual system (see [`DualSettings`] for the values and why).
 pub fn config(dual: &DualSettings) -> Config {
-    Config {
-        free_steps: dual.free_steps,
-        free_lr: dual.free_lr,
-        nudged_steps: dual.nudged_steps,
-        nudged_lr: dual.free_lr / (1.0 + dual.beta),
-        beta: dual.beta,
-        ..Config::default()
-    }
+    Config::default()
+        .with_free_steps(dual.free_steps)
+        .with_free_lr(dual.free_lr)
+        .with_nudged_steps(dual.nudged_steps)
+        .with_nudged_lr(dual.free_lr / (1.0 + dual.beta))
+        .with_beta(dual.beta)
 }
 
 /// The rule in format `N`.

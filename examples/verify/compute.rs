@@ -90,17 +90,20 @@ fn convert_params<S: Scalar, const P: usize>(values: &[f64], name: &str) -> Resu
     Ok(out)
 }
 
-/// The phase settings of `problem` (β, estimator, steps, learning rates).
+/// The phase settings of `problem` (β, estimator, steps, learning rates). `verify` takes no
+/// meta-step, so λ's bounds play no part; they are set within what the library accepts for
+/// these learning rates (`λ_max · lr < 2`).
 fn config(problem: &Problem) -> Config {
-    Config {
-        free_steps: problem.free_steps,
-        free_lr: problem.lr,
-        nudged_steps: problem.nudged_steps,
-        nudged_lr: problem.nudged_lr,
-        beta: problem.beta,
-        estimator: problem.estimator,
-        ..Config::default()
-    }
+    let lambda_max = 1.0 / problem.lr.max(problem.nudged_lr);
+    Config::default()
+        .with_lambda_max(lambda_max)
+        .with_lambda_min(lambda_max.min(Config::default().lambda_min))
+        .with_free_steps(problem.free_steps)
+        .with_free_lr(problem.lr)
+        .with_nudged_steps(problem.nudged_steps)
+        .with_nudged_lr(problem.nudged_lr)
+        .with_beta(problem.beta)
+        .with_estimator(problem.estimator)
 }
 
 /// The library's task in format `N` for targets `T`, at `verify`'s capacity.
@@ -144,10 +147,7 @@ where
     let query = exact_shots::<T, D>(&problem.query, "query")?;
 
     // The library, in the requested format.
-    let config = Config {
-        learn: Learn::Both,
-        ..config(problem)
-    };
+    let config = config(problem).with_learn(Learn::Both);
     let cml = Cml::<N, M, P, L>::with_loss(model, loss, config).map_err(|e| e.to_string())?;
     let task = library_task::<N, T, D>(&support, &query)?;
     let Meta::Synapse { omega, lambda } = &problem.meta else {

@@ -370,8 +370,15 @@ pub fn cli(args: &[String], out: &mut impl Write, err: &mut impl Write) -> u8 {
             if let Some(warning) = report.warning {
                 let _ = writeln!(err, "{warning}");
             }
-            let _ = writeln!(out, "{}", report.json);
-            0
+            // A reader that stops early (`verify … | head -c 100`) closes the pipe: say so
+            // in one line instead of failing later, where the standard library would panic.
+            match writeln!(out, "{}", report.json).and_then(|()| out.flush()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    let _ = writeln!(err, "error: cannot write the result: {e}");
+                    1
+                }
+            }
         }
         Err(message) => {
             let _ = writeln!(err, "error: {}", message.replace('\n', " "));

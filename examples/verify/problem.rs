@@ -2,6 +2,7 @@
 //! library and the reference can run without further questions.
 
 use serde::Deserialize;
+use tinycml::cml::MAX_STEPS;
 use tinycml::{Activation, Class, Estimator, Masked};
 
 /// Most support shots a problem may have (the task buffer's capacity).
@@ -399,6 +400,16 @@ pub fn parse(json: &str) -> Result<Problem, String> {
     }
     if file.inner.free_steps == 0 || file.inner.nudged_steps == 0 {
         return Err("inner step counts must be at least 1".into());
+    }
+    for (steps, what) in [
+        (file.inner.free_steps, "inner.free_steps"),
+        (file.inner.nudged_steps, "inner.nudged_steps"),
+    ] {
+        if steps > MAX_STEPS {
+            return Err(format!(
+                "{what} = {steps} is more than the library's maximum of {MAX_STEPS} steps"
+            ));
+        }
     }
     Ok(Problem {
         model,

@@ -15,7 +15,7 @@
 
 use super::state::DualState;
 use super::system::{DualModel, Gradients};
-use crate::cml::{positive, Config, Phases, TaskReport, Workspace};
+use crate::cml::{bounded_steps, positive, Config, Phases, TaskReport, Workspace};
 use crate::inner::{descend, Anchor, PhaseSpec, Strength};
 use crate::loss::{self, check_targets, Loss, SquaredError};
 use crate::num::{Precision, Saturations, Scalar};
@@ -114,7 +114,11 @@ impl<N: Precision, const BODY: usize, const FAST: usize> DualMetaGradient<N, BOD
 /// const B: usize = System::BODY;
 /// const F: usize = System::FAST;
 /// let system = System::new(Activation::Tanh);
-/// let config = Config { free_steps: 20, nudged_steps: 10, free_lr: 0.05, nudged_lr: 0.05, ..Config::default() };
+/// let config = Config::new()
+///     .with_free_steps(20)
+///     .with_nudged_steps(10)
+///     .with_free_lr(0.05)
+///     .with_nudged_lr(0.05);
 /// let cml = DualCml::<Q16_16, _, B, F>::new(system, config, Some(0.5))?;
 ///
 /// let mut rng = SplitMix64::new(3);
@@ -241,7 +245,7 @@ impl<N: Precision, S: DualModel<N>, const BODY: usize, const FAST: usize, L: Cop
     {
         self.check_task(task, false)?;
         let spec = PhaseSpec {
-            steps: steps.unwrap_or(self.phases.free.steps),
+            steps: bounded_steps(steps.unwrap_or(self.phases.free.steps))?,
             ..self.phases.free
         };
         let mut sat = Saturations::default();
@@ -449,7 +453,7 @@ impl<N: Precision, S: DualModel<N>, const BODY: usize, const FAST: usize, L: Cop
         T: 't,
     {
         batch.clear();
-        let (mut dropped, mut last_error) = (0, Error::NoShots);
+        let (mut dropped, mut last_error) = (0, Error::EmptyMetaBatch);
         let mut loss_sum = N::Act::ZERO;
         let mut saturations = Saturations::default();
         for task in tasks {

@@ -32,6 +32,7 @@ pub const MAX_LAYERS: usize = 8;
 /// A layer's nonlinearity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Activation {
     /// `max(0, z)`.
     Relu,

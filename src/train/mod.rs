@@ -28,7 +28,7 @@
 //! const P: usize = Net::PARAMS;
 //!
 //! let model = Net::new(Activation::Relu);
-//! let cml = Cml::<f32, _, P>::new(model, Config { free_steps: 20, nudged_steps: 10, ..Config::default() })?;
+//! let cml = Cml::<f32, _, P>::new(model, Config::default().with_free_steps(20).with_nudged_steps(10))?;
 //! let theta = train::initial_theta(&model, &mut SplitMix64::new(7), 1.0)?;
 //! let family = SinusoidFamily::<10, 10> { support: 10, query: 10, validation_query: 10 };
 //! let settings = Settings {

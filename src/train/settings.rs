@@ -11,6 +11,7 @@ pub const VALIDATION_SEED: u64 = 0x0056_414C_4944;
 
 /// The outer (meta-) optimiser and its peak learning rate.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Outer {
     /// [`Adam`] at `lr`; on `ρ = ln λ` when `log_lambda` (see [`Adam::log_lambda`]).
     Adam {
@@ -60,6 +61,7 @@ impl Outer {
 
 /// How the outer learning rate moves over the budget.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Schedule {
     /// `lr · ½(1 + cos πf)` at the fraction `f` of the budget used, never below `lr · 1e-3`.
     Cosine,

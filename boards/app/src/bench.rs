@@ -172,10 +172,7 @@ pub fn meta_step<N: Precision, M: Model<N> + Copy, const P: usize>(
         });
     });
     result?;
-    let phases = match config.estimator {
-        tinycml::Estimator::Standard => 1,
-        tinycml::Estimator::Symmetric => 2,
-    };
+    let phases = config.estimator.nudged_phases();
     let span = format(format_args!(
         "meta-step-{}+{phases}x{}-steps",
         config.free_steps, config.nudged_steps
@@ -421,10 +418,7 @@ pub mod dual {
         };
         match meta_step(meter, system, plan, mu, theta, ws, batch) {
             Ok(count) => {
-                let phases = match plan.meta.estimator {
-                    tinycml::Estimator::Standard => 1,
-                    tinycml::Estimator::Symmetric => 2,
-                };
+                let phases = plan.meta.estimator.nudged_phases();
                 let span = format(format_args!(
                     "meta-step-{}+{phases}x{}-steps",
                     plan.meta.free_steps, plan.meta.nudged_steps

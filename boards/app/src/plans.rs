@@ -9,17 +9,16 @@ use tinycml::{Config, Estimator, Learn};
 /// estimator at β = 0.1, ω and λ learned. The inner learning rate is large for so few steps:
 /// at 0.02 the 1-40-40-1 demo's 40 meta-steps lowered the held-out MSE for 5 of 9 (task
 /// stream, meta-lr) pairs tried; at 0.04 with meta-lr 1.0, for all of four task streams.
-pub const ON_DEVICE: Config = Config {
-    free_steps: 40,
-    free_lr: 0.04,
-    nudged_steps: 20,
-    nudged_lr: 0.04 / 1.1,
-    beta: 0.1,
-    estimator: Estimator::Symmetric,
-    learn: Learn::Both,
-    lambda_min: 1e-4,
-    lambda_max: 25.0,
-};
+pub const ON_DEVICE: Config = Config::new()
+    .with_free_steps(40)
+    .with_free_lr(0.04)
+    .with_nudged_steps(20)
+    .with_nudged_lr(0.04 / 1.1)
+    .with_beta(0.1)
+    .with_estimator(Estimator::Symmetric)
+    .with_learn(Learn::Both)
+    .with_lambda_min(1e-4)
+    .with_lambda_max(25.0);
 
 /// The Cortex-M4F QEMU board (`mps2-an386`), 1-40-40-1.
 pub const QEMU_M4F: Plan = Plan {
