@@ -29,11 +29,14 @@ fn config_json(c: &Config) -> Value {
     let estimator = match c.estimator {
         Estimator::Standard => "standard",
         Estimator::Symmetric => "symmetric",
+        // A variant added after this example: the Python side refuses the name.
+        _ => "unknown",
     };
     let learn = match c.learn {
         Learn::Both => "both",
         Learn::Omega => "omega",
         Learn::Lambda => "lambda",
+        _ => "unknown",
     };
     json!({
         "free_steps": c.free_steps, "free_lr": c.free_lr.to_bits(),
@@ -49,17 +52,16 @@ fn bits<S: Scalar>(values: impl IntoIterator<Item = S>) -> Vec<u64> {
 
 /// Settings with a value other than the default in every field.
 fn settings() -> Config {
-    Config {
-        free_steps: 37,
-        free_lr: 0.03,
-        nudged_steps: 11,
-        nudged_lr: 0.021,
-        beta: 0.07,
-        estimator: Estimator::Standard,
-        learn: Learn::Omega,
-        lambda_min: 0.002,
-        lambda_max: 30.0,
-    }
+    Config::new()
+        .with_free_steps(37)
+        .with_free_lr(0.03)
+        .with_nudged_steps(11)
+        .with_nudged_lr(0.021)
+        .with_beta(0.07)
+        .with_estimator(Estimator::Standard)
+        .with_learn(Learn::Omega)
+        .with_lambda_min(0.002)
+        .with_lambda_max(30.0)
 }
 
 fn write(dir: &str) -> Result<(), Box<dyn std::error::Error>> {
@@ -241,6 +243,7 @@ fn dump(path: &str, xs: &[f64]) -> Result<Value, Box<dyn std::error::Error>> {
                 "device": device, "embedded": embedded,
             })
         }
+        _ => return Err(format!("{path}: a model kind this example does not know").into()),
     };
     out["version"] = json!(version);
     Ok(out)

@@ -12,6 +12,9 @@
 //! | 4 | [`encode_dual`] (dual system) | `f64` |
 //! | 5 | [`encode_as`], [`encode_dual_as`] (either) | a declared [`ValueType`]: `f64`, `f32`, or the raw `i32` bits of a fixed-point format |
 //!
+//! Every byte marked reserved or unused must be 0: the decoders refuse any other value as
+//! [`Error::CorruptState`], as they refuse a wrong checksum.
+//!
 //! Versions 3 and 4 store `f64`, which holds `f32` and every `i32`-backed fixed format
 //! exactly, so one file serves a learner in any [`Precision`]: the reader rounds each value to
 //! its format and refuses values it cannot hold. Version 5 stores the device's own number
@@ -23,9 +26,6 @@
 //! output, squared error) is still read; version 1 stored the weights row-major, and
 //! [`decode`] refuses it with [`Error::UnsupportedVersion`] rather than read a scrambled
 //! network.
-//!
-//! Every byte marked reserved or unused must be 0: the decoders refuse any other value as
-//! [`Error::CorruptState`], as they refuse a wrong checksum.
 //!
 //! **The byte-by-byte layout of every version, and the flat parameter layout (each layer's
 //! weights column-major: PyTorch's `weight.T.ravel()`, then the bias), are in `docs/FORMAT.md`
@@ -570,10 +570,60 @@ impl Frame<'_> {
             VERSION_5 => (self.extra.value_type, Conversion::Exact),
             _ => (ValueType::F64, Conversion::Round),
         }
-//!
-//! Every byte marked reserved or unused must be 0: the decoders refuse any other value as
-//! [`Error::CorruptState`], as they refuse a wrong checksum.
     }
+}
+
+/// [`Error::CorruptState`] unless every byte the layout reserves (or leaves unused) in the
+/// header of `version` is 0: a non-zero one was written by no encoder, so the file is damaged
+/// or forged, and a later version may give those bytes a meaning this one would ignore.
+/// `header` is at least the header long (checked by [`Frame::check`]).
+fn check_reserved(header: &[u8], version: u16, mu_given: bool) -> Result<(), Error> {
+    if reserved_bytes_clean(header, version, mu_given) {
+        Ok(())
+    } else {
+        Err(Error::CorruptState)
+    }
+}
+
+/// Whether every reserved or unused byte of a `version` header is 0; a `const fn` so that the
+/// compile-time reader ([`flash`]) refuses exactly what the run-time decoders refuse.
+/// `header` is at least the header long.
+pub(crate) const fn reserved_bytes_clean(header: &[u8], version: u16, mu_given: bool) -> bool {
+    const LAYERS_AT: usize = 96;
+    if version == VERSION_2 {
+        return all_zero(header, 14, 16) && all_zero(header, 74, HEADER_LEN_2);
+    }
+    let depth = header[14] as usize;
+    let mut slot = 0;
+    while slot < MAX_LAYERS {
+        let at = LAYERS_AT + 4 * slot;
+        let clean = if slot < depth {
+            header[at + 3] == 0
+        } else {
+            all_zero(header, at, at + 4)
+        };
+        if !clean {
+            return false;
+        }
+        slot += 1;
+    }
+    if version >= VERSION_4 {
+        header[MU_GIVEN_AT + 1] == 0 && (mu_given || all_zero(header, MU_AT, HEADER_LEN_4))
+    } else {
+        all_zero(header, KIND_AT, KIND_AT + 1) && all_zero(header, MU_GIVEN_AT, FAST_AT + 4)
+    }
+}
+
+/// Whether `bytes[from..to]` are all 0.
+const fn all_zero(bytes: &[u8], from: usize, to: usize) -> bool {
+    let mut i = from;
+    while i < to {
+        if bytes[i] != 0 {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Which model an intact export holds (version 2 and 3 exports hold complex synapses).
@@ -606,12 +656,10 @@ pub fn decode<N: Precision, M: Model<N> + Copy, const P: usize>(
 /// [`Error::CorruptState`] for a wrong magic, length, checksum, model shape, loss or parameter
 /// count; [`Error::UnsupportedVersion`] for an intact export of a format version this library
 /// does not read; [`Error::WrongModelKind`] for an intact export of a dual system (read it
-/// with [`decode_dual`]); [`Error::OutOfRange`] when a value does not fit `N` or a λ is not
-/// positive; [`Error::InexactValue`] when a version-5 value is not exactly a value of `N`;
-/// [`Error::InvalidConfig`] when the stored settings are not valid for `N`.
-//!
-//! Every byte marked reserved or unused must be 0: the decoders refuse any other value as
-//! [`Error::CorruptState`], as they refuse a wrong checksum.
+/// with [`decode_dual`]); [`Error::OutOfRange`] when a value does not fit `N`;
+/// [`Error::LambdaNotPositive`] when a λ is not positive; [`Error::InexactValue`] when a
+/// version-5 value is not exactly a value of `N`; [`Error::InvalidConfig`] or
+/// [`Error::TooManySteps`] when the stored settings are not valid for `N`.
 pub fn decode_with_loss<N, M, L, const P: usize>(
     model: &M,
     loss: L,

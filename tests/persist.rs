@@ -56,10 +56,7 @@ impl<const P: usize> Learner<P> {
         for _ in 0..seed % 3 + 1 {
             adam.step(&mut theta, &sums, &sums, 2, &bounds).unwrap();
         }
-        let config = Config {
-            free_steps: 40 + seed as u32,
-            ..Config::default()
-        };
+        let config = Config::default().with_free_steps(40 + seed as u32);
         Box::new(Self {
             theta,
             adam,

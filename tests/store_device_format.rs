@@ -248,17 +248,15 @@ const FIXTURE: &[u8] = include_bytes!("data/flash-1-8-8-1.tcml");
 /// The committed fixture: a 1-8-8-1 ReLU θ from a seed, with settings other than the
 /// defaults in every field the reader parses, written for Q16_16.
 fn fixture() -> Vec<u8> {
-    let config = Config {
-        free_lr: 0.02,
-        nudged_steps: 30,
-        nudged_lr: 0.015,
-        beta: 0.2,
-        estimator: Estimator::Standard,
-        learn: Learn::Lambda,
-        lambda_min: 0.001,
-        lambda_max: 40.0,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_free_lr(0.02)
+        .with_nudged_steps(30)
+        .with_nudged_lr(0.015)
+        .with_beta(0.2)
+        .with_estimator(Estimator::Standard)
+        .with_learn(Learn::Lambda)
+        .with_lambda_min(0.001)
+        .with_lambda_max(40.0);
     let cml = Cml::<f64, _, SP>::new(Small::new(Activation::Relu), config).unwrap();
     let mut rng = SplitMix64::new(81);
     let omega = core::array::from_fn(|_| rng.uniform(-1.0, 1.0));

@@ -329,6 +329,12 @@ const fn check(
             "the export holds the other model (complex synapse / dual system)",
         ));
     }
+    if !super::reserved_bytes_clean(bytes, version, mu_given == 1) {
+        return Err(refuse(
+            Error::CorruptState,
+            "reserved header bytes are not 0",
+        ));
+    }
     let (value_type, conversion) = if version == VERSION_5 {
         if !equal(bytes, VALUE_TYPE_AT + 2, &[0; 6]) {
             return Err(refuse(
