@@ -4,12 +4,13 @@
 //! ```text
 //! cargo run --release --example sinusoid                 # ≈ 3 minutes on 2 cores
 //! cargo run --release --example sinusoid -- --full       # 540 s of meta-training, one core
-//! cargo run --release --example sinusoid -- --smoke      # seconds; what CI runs
+//! cargo run --release --example sinusoid -- --smoke --iterations 250  # what CI runs
 //! cargo run --release --example sinusoid -- --model dual # the dual system instead
 //! cargo run --release --example sinusoid -- --full --method maml  # one baseline, 540 s
 //! ```
 //!
-//! The workflow a device would follow: meta-train θ = (ω, λ) of the complex synapse on the
+//! The workflow a device would follow: meta-train θ = (ω, λ) of the complex synapse of a
+//! 1-40-40-1 tanh network (`--activation relu` for ReLU units, which stalled on some seeds) on the
 //! host (f32 by default, `--meta-scalar q16.16` for the device format), export it with
 //! `tinycml::store`, read it back in the device format (Q16.16 activations, Q8.24 weights) and
 //! adapt there to K = 5 or K = 10 shots of each held-out task; the same exported state is also
