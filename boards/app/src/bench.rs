@@ -75,6 +75,20 @@ pub fn convert<N: Precision, F: Precision, const P: usize>(
     ComplexSynapse::new(*omega, *lambda)
 }
 
+/// [`convert`] into `out`, in a frame of its own: inlined into its caller, the by-value
+/// arrays of θ's construction stacked up beside the caller's own locals and overflowed the
+/// f32 bench's stack (a 42 KB frame against 35 KB of stack).
+#[inline(never)]
+fn convert_into<N: Precision, F: Precision, const P: usize>(
+    theta: &ComplexSynapse<N, P>,
+    omega: &mut [F::Param; P],
+    lambda: &mut [F::Param; P],
+    out: &mut Option<ComplexSynapse<F, P>>,
+) -> Result<(), Error> {
+    *out = Some(convert::<N, F, P>(theta, omega, lambda)?);
+    Ok(())
+}
+
 fn report(console: &mut impl Console, precision: &str, net: &str, span: &str, count: u64) {
     console.line(&format(format_args!(
         "bench {precision} {net} {span} {count}"
@@ -251,10 +265,9 @@ pub fn run_float<F: Precision, M: Model<F> + Copy, const P: usize>(
     phi: &mut [F::Param; P],
     grad: &mut [F::Param; P],
 ) -> bool {
-    *theta = match convert::<_, F, P>(prior, phi, grad) {
-        Ok(converted) => Some(converted),
-        Err(e) => return failed(console, "bench prior", e),
-    };
+    if let Err(e) = convert_into::<_, F, P>(prior, phi, grad, theta) {
+        return failed(console, "bench prior", e);
+    }
     let Some(theta) = theta.as_ref() else {
         return false;
     };
