@@ -389,11 +389,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     extra.insert("dropped_tasks".into(), json!(main_record.dropped));
     extra.insert("restores".into(), json!(main_record.restored));
     extra.insert("preset".into(), json!(args.preset));
-    let activation = match (args.model, args.activation) {
-        (ModelKind::Dual, _) | (_, Activation::Tanh) => "tanh",
-        _ => "relu",
+    // The hidden units of the main model: the dual system's are always tanh.
+    let activation = match args.model {
+        ModelKind::Dual => Activation::Tanh,
+        ModelKind::Synapse => args.activation,
     };
-    extra.insert("activation".into(), json!(activation));
+    extra.insert(
+        "activation".into(),
+        json!(format!("{activation:?}").to_lowercase()),
+    );
     extra.insert(
         "meta_validation".into(),
         json!(main_record
