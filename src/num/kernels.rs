@@ -112,6 +112,29 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
         }
         return;
     }
+    if INPUTS == 1 {
+        // One input: every output is its bias plus one product.
+        let x_0 = x.first().map_or(0, |x| x.to_bits());
+        if !sums_fit(start, 1, bound(ones(x_0))) {
+            return dense::forward_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(
+                columns, biases, x, z, sat,
+            );
+        }
+        let row = columns.as_flattened().iter().zip(biases);
+        let outputs = z.iter_mut().zip(row);
+        if conversion_fits::<FA, FP>(1, bound(ones(x_0))) {
+            for (z_i, (&w, &b)) in outputs {
+                let sum = Pair::<FA, FP>::acc_from(b).wrapping_add(wide_mul(w.to_bits(), x_0));
+                *z_i = unclamped_act::<FA, FP>(sum);
+            }
+        } else {
+            for (z_i, (&w, &b)) in outputs {
+                let sum = Pair::<FA, FP>::acc_from(b).wrapping_add(wide_mul(w.to_bits(), x_0));
+                *z_i = Pair::<FA, FP>::acc_to_act(sum, sat);
+            }
+        }
+        return;
+    }
     // The inputs that are not zero (about half of them after a ReLU), gathered once.
     let Some(first) = columns.first() else {
         return dense::forward_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(columns, biases, x, z, sat);
@@ -133,6 +156,28 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
         return dense::forward_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(columns, biases, x, z, sat);
     }
     let live_inputs = live_inputs.get(..live).unwrap_or(&[]);
+    if conversion_fits::<FA, FP>(live, bound(ors)) {
+        forward_blocks(live_inputs, biases, z, sat, |sum, _| {
+            unclamped_act::<FA, FP>(sum)
+        });
+    } else {
+        forward_blocks(live_inputs, biases, z, sat, Pair::<FA, FP>::acc_to_act);
+    }
+}
+
+/// The sums of [`forward`] over the live inputs `(column, x_j)`, a block of outputs at a
+/// time, each turned into an activation by `to_act`.
+#[inline(always)]
+fn forward_blocks<FA, FP, const OUTPUTS: usize>(
+    live_inputs: &[(&[FixedI32<FP>; OUTPUTS], i32)],
+    biases: &[FixedI32<FP>; OUTPUTS],
+    z: &mut [FixedI32<FA>; OUTPUTS],
+    sat: &mut Saturations,
+    to_act: impl Fn(i64, &mut Saturations) -> FixedI32<FA>,
+) where
+    FA: LeEqU32 + Send + Sync,
+    FP: LeEqU32 + Send + Sync,
+{
     let (z_blocks, z_rest) = z.as_chunks_mut::<OUTPUT_BLOCK>();
     let (b_blocks, b_rest) = biases.as_chunks::<OUTPUT_BLOCK>();
     for (block, (z_block, b_block)) in z_blocks.iter_mut().zip(b_blocks).enumerate() {
@@ -146,7 +191,7 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
             }
         }
         for (z_i, sum) in z_block.iter_mut().zip(sums) {
-            *z_i = Pair::<FA, FP>::acc_to_act(sum, sat);
+            *z_i = to_act(sum, sat);
         }
     }
     let rest_start = OUTPUTS - z_rest.len();
@@ -157,11 +202,51 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
                 sum = sum.wrapping_add(wide_mul(w.to_bits(), x_j));
             }
         }
-        *z_i = Pair::<FA, FP>::acc_to_act(sum, sat);
+        *z_i = to_act(sum, sat);
     }
 }
 
+/// Whether every forward sum of a bias and `count` products `w·x_j` (any weight, `|x_j| ≤
+/// bound`) rounds into the activations' format without a clamp. With `F_a` and `F_p` fraction
+/// bits, `|sum| ≤ 2^(31+F_a) + count·bound·2^31`, and `(sum + 2^(F_p−1)) >> F_p` fits in `i32`
+/// when `|sum| + 2^(F_p−1) < 2^(31+F_p)`; `count·bound + 2^F_a + 1 ≤ 2^F_p` is enough
+/// (divide by `2^31`; `2^(F_p−1) < 2^31`).
+#[inline(always)]
+fn conversion_fits<FA, FP>(count: usize, bound: u64) -> bool
+where
+    FA: LeEqU32 + Send + Sync,
+    FP: LeEqU32 + Send + Sync,
+{
+    let (frac_act, frac_param) = (FixedI32::<FA>::FRAC_NBITS, FixedI32::<FP>::FRAC_NBITS);
+    if !(1..=31).contains(&frac_param) {
+        return false;
+    }
+    let largest = (count as u64)
+        .saturating_mul(bound)
+        .saturating_add(1 << frac_act)
+        .saturating_add(1);
+    largest <= 1 << frac_param
+}
+
+/// A forward sum rounded into the activations' format, where [`conversion_fits`] has shown
+/// that it needs no clamp (so the wrapping rounding addition cannot wrap either).
+#[inline(always)]
+fn unclamped_act<FA, FP>(sum: i64) -> FixedI32<FA>
+where
+    FA: LeEqU32 + Send + Sync,
+    FP: LeEqU32 + Send + Sync,
+{
+    let shift = FixedI32::<FP>::FRAC_NBITS;
+    FixedI32::from_bits((sum.wrapping_add(1 << (shift - 1)) >> shift) as i32)
+}
+
 /// [`dense::weight_gradient_generic`], without the clamps of products that cannot clamp.
+///
+/// Each product `δ_i·x_j` is rounded by the activations' fraction bits `s`. With `δ` scaled by
+/// `2^k` and `x_j` by `2^(32−s−k)`, both still fitting in `i32`, the rounded product is the
+/// rounded high word of one 32 × 32 product ([`Prescaled`]): `k` is chosen once per call from
+/// the largest `|δ_i|`, and a column whose `x_j` would not fit uses the two-multiply
+/// [`RoundedProduct`] instead.
 #[inline(always)]
 pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
     x: &[FixedI32<FA>; INPUTS],
@@ -184,24 +269,69 @@ pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>
     }
     if OUTPUTS == 1 {
         // One output: one contiguous row, every product by the same `δ`.
-        let by_delta = RoundedProduct::new(delta.first().map_or(0, |d| d.to_bits()), frac_act);
-        for (g, &x_j) in grad_columns.as_flattened_mut().iter_mut().zip(x) {
-            let product = by_delta.times(x_j.to_bits());
-            *g = FixedI32::from_bits(g.to_bits().saturating_add(product));
+        let d = delta.first().map_or(0, |d| d.to_bits());
+        let row = grad_columns.as_flattened_mut();
+        match Prescaled::new(d, frac_act) {
+            Some(by_delta) => add_products(row, x, |x_j| by_delta.times(x_j.to_bits())),
+            None => {
+                let by_delta = RoundedProduct::new(d, frac_act);
+                add_products(row, x, |x_j| by_delta.times(x_j.to_bits()))
+            }
         }
         return;
+    }
+    if !HAS_ROUNDED_HIGH_MULTIPLY {
+        for (column, &x_j) in grad_columns.iter_mut().zip(x) {
+            let x_j = x_j.to_bits();
+            if x_j != 0 {
+                let by_x = RoundedProduct::new(x_j, frac_act);
+                add_products(column, delta, |d| by_x.times(d.to_bits()));
+            }
+        }
+        return;
+    }
+    // `2^(32−s)` split between the two factors: as much as `δ` takes, the rest on `x_j`.
+    let total_scale = 32 - frac_act;
+    let delta_scale = headroom(bound_of(delta, FixedI32::to_bits)).min(total_scale);
+    let x_scale = total_scale - delta_scale;
+    let mut scaled_delta = [0i32; OUTPUTS];
+    for (scaled, d) in scaled_delta.iter_mut().zip(delta) {
+        *scaled = d.to_bits() << delta_scale;
     }
     for (column, &x_j) in grad_columns.iter_mut().zip(x) {
         let x_j = x_j.to_bits();
         if x_j == 0 {
             continue;
         }
-        let by_x = RoundedProduct::new(x_j, frac_act);
-        for (g, &d_i) in column.iter_mut().zip(delta) {
-            let product = by_x.times(d_i.to_bits());
-            *g = FixedI32::from_bits(g.to_bits().saturating_add(product));
+        match Prescaled::scaled(x_j, x_scale) {
+            Some(by_x) => add_products(column, &scaled_delta, |d| by_x.times(d)),
+            None => {
+                let by_x = RoundedProduct::new(x_j, frac_act);
+                add_products(column, delta, |d| by_x.times(d.to_bits()))
+            }
         }
     }
+}
+
+/// `g_i += product(v_i)`, saturating, for the gradient entries `g` and values `v` in step.
+#[inline(always)]
+fn add_products<T: Copy, FP>(
+    gradient: &mut [FixedI32<FP>],
+    values: &[T],
+    product: impl Fn(T) -> i32,
+) {
+    for (g, &v) in gradient.iter_mut().zip(values) {
+        *g = FixedI32::from_bits(g.to_bits().saturating_add(product(v)));
+    }
+}
+
+/// The largest `k ≤ 31` with `bound·2^k ≤ 2^31`: every `|v| ≤ bound` (as [`bound`] gives
+/// them, `v ≤ bound − 1` when positive) then has `v·2^k` in `i32`.
+#[inline(always)]
+fn headroom(bound: u64) -> u32 {
+    // With `c = ⌈log₂ bound⌉`, `2^(c−1) < bound ≤ 2^c`: `k = 31 − c` fits and `k + 1` does not.
+    let ceil_log2 = 64 - bound.saturating_sub(1).leading_zeros();
+    31u32.saturating_sub(ceil_log2)
 }
 
 /// [`rounded_product`] by one fixed factor `x`, for many `d`: `(d·x + 2^(s−1)) >> s`, where
@@ -252,6 +382,60 @@ impl RoundedProduct {
             return d.wrapping_mul(self.high).wrapping_add(rounded_high);
         }
         rounded_product(d, self.x, self.shift)
+    }
+}
+
+/// Multiplication by a factor fixed for a whole loop, rounded to nearest (ties up):
+/// `times(d) = (c·d + 2^(s−1)) >> s` for the factor `c` and shift `s` it was made with, where
+/// the result fits in `i32`.
+trait Factor: Copy {
+    /// `(c·d + 2^(s−1)) >> s`.
+    fn times(self, d: i32) -> i32;
+}
+
+impl Factor for RoundedProduct {
+    #[inline(always)]
+    fn times(self, d: i32) -> i32 {
+        RoundedProduct::times(self, d)
+    }
+}
+
+/// Whether the target multiplies two `i32` into a rounded high word in one instruction
+/// (`SMMULR`): every ARM profile but ARMv6-M (told apart by its missing 32-bit
+/// compare-and-swap) and every other target, where the 64-bit product is cheap.
+const HAS_ROUNDED_HIGH_MULTIPLY: bool =
+    !cfg!(all(target_arch = "arm", not(target_has_atomic = "32")));
+
+/// A factor `c` stored as `c·2^(32−s)`, which fits in `i32` when `|c| < 2^(s−1)`: then
+/// `(c·d + 2^(s−1)) >> s` is exactly the rounded high word `(d·c·2^(32−s) + 2^31) >> 32` of
+/// one 32 × 32 product (`SMMULR` on a Cortex-M4) for every `d`, and it is below `2^30` in
+/// magnitude, so it never clamps. One instruction where [`RoundedProduct`] takes two.
+#[derive(Clone, Copy)]
+struct Prescaled(i32);
+
+impl Prescaled {
+    /// `c` prescaled for the shift `s`, or `None` when `c·2^(32−s)` does not fit.
+    #[inline(always)]
+    fn new(c: i32, shift: u32) -> Option<Self> {
+        Self::scaled(c, 32u32.checked_sub(shift)?)
+    }
+
+    /// `v·2^by` when it fits in `i32` (`by ≤ 31`); always `None` on ARMv6-M, which has no
+    /// rounded high multiply: its [`RoundedProduct`] costs the same.
+    #[inline(always)]
+    fn scaled(v: i32, by: u32) -> Option<Self> {
+        if !HAS_ROUNDED_HIGH_MULTIPLY {
+            return None;
+        }
+        let scaled = v.checked_shl(by)?;
+        (scaled >> by == v).then_some(Self(scaled))
+    }
+}
+
+impl Factor for Prescaled {
+    #[inline(always)]
+    fn times(self, d: i32) -> i32 {
+        ((wide_mul(d, self.0) + (1i64 << 31)) >> 32) as i32
     }
 }
 
@@ -362,7 +546,25 @@ where
     if !(1..=32).contains(&frac) || !rounded_product_fits(bound(ones(lr.to_bits())) << 31, frac) {
         return crate::inner::update_generic::<Pair<FA, FP>, P>(phi, grad, anchor, lr);
     }
-    let by_lr = RoundedProduct::new(lr.to_bits(), frac);
+    match Prescaled::new(lr.to_bits(), frac) {
+        Some(by_lr) => update_by::<FA, FP, P>(phi, grad, anchor, by_lr),
+        None => update_by::<FA, FP, P>(phi, grad, anchor, RoundedProduct::new(lr.to_bits(), frac)),
+    }
+}
+
+/// The loop of [`descent_update`], for one way of multiplying by the rate.
+#[inline(always)]
+fn update_by<FA, FP, const P: usize>(
+    phi: &mut [FixedI32<FP>; P],
+    grad: &[FixedI32<FP>; P],
+    anchor: &Anchor<'_, Pair<FA, FP>, P>,
+    by_lr: impl Factor,
+) -> bool
+where
+    FA: LeEqU32 + Send + Sync,
+    FP: LeEqU32 + Send + Sync,
+{
+    let frac = FixedI32::<FP>::FRAC_NBITS;
     // `v ^ (v >> 31)` is `i32::MAX` exactly for the two rails: adding 1 then sets bit 31.
     let rails = |v: i32| (v ^ (v >> 31)).wrapping_add(1);
     let mut at_rail = 0i32;
