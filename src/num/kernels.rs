@@ -258,7 +258,8 @@ pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>
     FP: LeEqU32 + Send + Sync,
 {
     let frac_act = FixedI32::<FA>::FRAC_NBITS;
-    let product = bound_of(delta, FixedI32::to_bits).saturating_mul(bound_of(x, FixedI32::to_bits));
+    let delta_bound = bound_of(delta, FixedI32::to_bits);
+    let product = delta_bound.saturating_mul(bound_of(x, FixedI32::to_bits));
     if !rounded_product_fits(product, frac_act) {
         return dense::weight_gradient_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(
             x,
@@ -292,7 +293,7 @@ pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>
     }
     // `2^(32−s)` split between the two factors: as much as `δ` takes, the rest on `x_j`.
     let total_scale = 32 - frac_act;
-    let delta_scale = headroom(bound_of(delta, FixedI32::to_bits)).min(total_scale);
+    let delta_scale = headroom(delta_bound).min(total_scale);
     let x_scale = total_scale - delta_scale;
     let mut scaled_delta = [0i32; OUTPUTS];
     for (scaled, d) in scaled_delta.iter_mut().zip(delta) {
