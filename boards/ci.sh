@@ -25,9 +25,10 @@ cargo clippy -q --all-targets -- -D warnings
 cargo test -q --release
 
 echo "== firmware: build and lint"
-for board in qemu-m4f qemu-m0 qemu-riscv nrf52840-dk pico esp32c3; do
+for board in qemu-m4f qemu-m4f-lean qemu-m0 qemu-riscv nrf52840-dk pico esp32c3; do
     (cd "$board" && cargo build -q --release && cargo clippy -q --release -- -D warnings)
 done
+(cd qemu-m4f-lean && cargo build -q --profile lean)
 
 echo "== firmware: no index panic left in the Cortex-M4F code"
 ./check-panics.sh
@@ -51,6 +52,10 @@ run qemu-m0 demo expected-demo.txt
 run qemu-m0 dual expected-dual.txt
 run qemu-riscv demo expected-demo.txt
 run qemu-riscv dual expected-dual.txt
+for profile in release lean; do # the adapt-only firmware checks its φ against the host's replay
+    (cd qemu-m4f-lean && cargo run -q --profile "$profile") | tee /dev/stderr | grep -q 'matches the host$'
+    echo "qemu-m4f-lean adapt ($profile): φ matches the build host's"
+done
 
 echo "== speed gate: instruction counts under -icount against speed.txt"
 ./speed.sh

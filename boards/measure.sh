@@ -48,9 +48,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "building the release firmware…" >&2
-for board in qemu-m4f qemu-m0 qemu-riscv nrf52840-dk pico esp32c3; do
+for board in qemu-m4f qemu-m4f-lean qemu-m0 qemu-riscv nrf52840-dk pico esp32c3; do
     (cd "$board" && cargo build -q --release)
 done
+(cd qemu-m4f-lean && cargo build -q --profile lean)
+LEAN=$target/thumbv7em-none-eabihf/lean
 
 # Peak stack printed by tinycml_qemu::exit: "peak stack: USED of SIZE bytes".
 stack_of() {
@@ -86,6 +88,11 @@ diff -u qemu-m0/expected-demo.txt "$work/m0-demo.out"
 diff -u qemu-m0/expected-dual.txt "$work/m0-dual.out"
 diff -u qemu-riscv/expected-demo.txt "$work/riscv-demo.out"
 diff -u qemu-riscv/expected-dual.txt "$work/riscv-dual.out"
+
+for elf in "$M4F/adapt" "$LEAN/adapt"; do
+    qemu mps2-an386 "$elf" | grep -q 'matches the host$' ||
+        { echo "measure.sh: $elf did not match the host's replay" >&2; exit 1; }
+done
 
 echo "counting instructions (-icount shift=$SHIFT)…" >&2
 ./bench.sh "$work" >"$work/all-counts"
@@ -146,6 +153,17 @@ table() {
         fi
         echo "| \`$label\` | $net | $(commas "$flash") B | $(commas "$ram") B | $used | $ram_kb KB |"
     done
+    echo
+    local prior lean_flash opt3_flash
+    prior=$((16#$(arm-none-eabi-nm -S "$LEAN/adapt" | awk '/hidden405PRIOR/ { print $2; exit }')))
+    read -r lean_flash _ < <(size_of "$LEAN/adapt")
+    read -r opt3_flash _ < <(size_of "$M4F/adapt")
+    echo "The library alone (\`qemu-m4f-lean adapt\`: adapts the 1-40-40-1 prior in flash to ten"
+    echo "support shots in Q16.16 and compares φ with the build host's replay; no text formatting,"
+    echo "a panic handler that only exits): flash $(commas "$lean_flash") B built for size"
+    echo "(\`--profile lean\`, opt-level \"s\"), $(commas "$opt3_flash") B at opt-level 3; the prior (ω and λ)"
+    echo "is $(commas "$prior") B of it, so the code and data besides the prior take"
+    echo "**$(commas $((lean_flash - prior))) B** built for size and $(commas $((opt3_flash - prior))) B at opt-level 3."
     echo
     echo "Instructions under QEMU ($stamp; \`-icount shift=$SHIFT\`; SysTick on the"
     echo "Cortex-M, \`minstret\` on RISC-V): instructions, not cycles. One inner step = forward,"
