@@ -136,10 +136,14 @@ pub fn backward<N: Precision, const INPUTS: usize, const OUTPUTS: usize>(
     for (g_b, &d_i) in grad_biases.iter_mut().zip(delta) {
         *g_b = g_b.add(d_i);
     }
-    N::dense_weight_gradient::<INPUTS, OUTPUTS>(x, delta, grad_columns, sat);
-    if let Some(input_errors) = input_errors {
-        N::dense_input_errors::<INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat);
-    }
+    N::dense_backward_products::<INPUTS, OUTPUTS>(
+        columns,
+        x,
+        delta,
+        grad_columns,
+        input_errors,
+        sat,
+    );
 }
 
 /// `grad_columns[j][i] += δ_i · x_j` for the inputs `x_j ≠ 0`, each product rounded once to

@@ -47,6 +47,12 @@ fn bound_of<T: Copy>(values: &[T], bits: impl Fn(T) -> i32) -> u64 {
     bound(values.iter().fold(0, |m, &v| m | ones(bits(v))))
 }
 
+/// A bound on every `|δ_i|`, which the backward kernels share.
+#[inline(always)]
+pub(crate) fn delta_bound<FP>(delta: &[FixedI32<FP>]) -> u64 {
+    bound_of(delta, FixedI32::to_bits)
+}
+
 /// Whether every partial sum of a start `s` with `|s| ≤ start` and `count` products `a·b`,
 /// `|a| ≤ 2^31` (any `i32`) and `|b| ≤ bound`, fits in `i64`:
 /// `start + count · 2^31 · bound ≤ i64::MAX`.
@@ -240,7 +246,8 @@ where
     FixedI32::from_bits((sum.wrapping_add(1 << (shift - 1)) >> shift) as i32)
 }
 
-/// [`dense::weight_gradient_generic`], without the clamps of products that cannot clamp.
+/// [`dense::weight_gradient_generic`], without the clamps of products that cannot clamp
+/// (`delta_bound` is [`delta_bound`] of `delta`).
 ///
 /// Each product `δ_i·x_j` is rounded by the activations' fraction bits `s`. With `δ` scaled by
 /// `2^k` and `x_j` by `2^(32−s−k)`, both still fitting in `i32`, the rounded product is the
@@ -251,6 +258,7 @@ where
 pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
     x: &[FixedI32<FA>; INPUTS],
     delta: &[FixedI32<FP>; OUTPUTS],
+    delta_bound: u64,
     grad_columns: &mut [[FixedI32<FP>; OUTPUTS]; INPUTS],
     sat: &mut Saturations,
 ) where
@@ -258,15 +266,16 @@ pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>
     FP: LeEqU32 + Send + Sync,
 {
     let frac_act = FixedI32::<FA>::FRAC_NBITS;
-    let delta_bound = bound_of(delta, FixedI32::to_bits);
-    let product = delta_bound.saturating_mul(bound_of(x, FixedI32::to_bits));
-    if !rounded_product_fits(product, frac_act) {
-        return dense::weight_gradient_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(
-            x,
-            delta,
-            grad_columns,
-            sat,
-        );
+    if OUTPUTS == 1 || !HAS_ROUNDED_HIGH_MULTIPLY {
+        let product = delta_bound.saturating_mul(bound_of(x, FixedI32::to_bits));
+        if !rounded_product_fits(product, frac_act) {
+            return dense::weight_gradient_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(
+                x,
+                delta,
+                grad_columns,
+                sat,
+            );
+        }
     }
     if OUTPUTS == 1 {
         // One output: one contiguous row, every product by the same `δ`.
@@ -291,7 +300,8 @@ pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>
         }
         return;
     }
-    // `2^(32−s)` split between the two factors: as much as `δ` takes, the rest on `x_j`.
+    // `2^(32−s)` split between the two factors: as much as `δ` takes, the rest on `x_j`. A
+    // prescaled product cannot clamp, so no guard over `x` is needed for it.
     let total_scale = 32 - frac_act;
     let delta_scale = headroom(delta_bound).min(total_scale);
     let x_scale = total_scale - delta_scale;
@@ -306,10 +316,33 @@ pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>
         }
         match Prescaled::scaled(x_j, x_scale) {
             Some(by_x) => add_products(column, &scaled_delta, |d| by_x.times(d)),
-            None => {
-                let by_x = RoundedProduct::new(x_j, frac_act);
-                add_products(column, delta, |d| by_x.times(d.to_bits()))
-            }
+            None => column_gradient::<FA, FP>(column, delta, x_j, delta_bound, sat),
+        }
+    }
+}
+
+/// One column of [`weight_gradient`] whose `x_j` could not be prescaled: two-multiply
+/// products when `δ`'s bound times `|x_j|` proves none clamps, else the generic products.
+#[cold]
+#[inline(never)]
+fn column_gradient<FA, FP>(
+    column: &mut [FixedI32<FP>],
+    delta: &[FixedI32<FP>],
+    x_j: i32,
+    delta_bound: u64,
+    sat: &mut Saturations,
+) where
+    FA: LeEqU32 + Send + Sync,
+    FP: LeEqU32 + Send + Sync,
+{
+    let frac_act = FixedI32::<FA>::FRAC_NBITS;
+    if rounded_product_fits(delta_bound.saturating_mul(bound(ones(x_j))), frac_act) {
+        let by_x = RoundedProduct::new(x_j, frac_act);
+        add_products(column, delta, |d| by_x.times(d.to_bits()));
+    } else {
+        let x_j = FixedI32::<FA>::from_bits(x_j);
+        for (g, &d) in column.iter_mut().zip(delta) {
+            *g = g.add(Pair::<FA, FP>::mul_param_act(d, x_j, sat));
         }
     }
 }
@@ -440,19 +473,21 @@ impl Factor for Prescaled {
     }
 }
 
-/// [`dense::input_errors_generic`], with wrapping sums when they cannot overflow.
+/// [`dense::input_errors_generic`], with wrapping sums when they cannot overflow
+/// (`delta_bound` is [`delta_bound`] of `delta`).
 #[inline(always)]
 pub(crate) fn input_errors<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
     columns: &[[FixedI32<FP>; OUTPUTS]; INPUTS],
     x: &[FixedI32<FA>; INPUTS],
     delta: &[FixedI32<FP>; OUTPUTS],
+    delta_bound: u64,
     input_errors: InputErrors<'_, Pair<FA, FP>, INPUTS>,
     sat: &mut Saturations,
 ) where
     FA: LeEqU32 + Send + Sync,
     FP: LeEqU32 + Send + Sync,
 {
-    if !sums_fit(0, OUTPUTS, bound_of(delta, FixedI32::to_bits)) {
+    if !sums_fit(0, OUTPUTS, delta_bound) {
         return dense::input_errors_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(
             columns,
             x,

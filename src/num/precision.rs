@@ -103,6 +103,23 @@ pub trait Precision: Copy + Default + PartialEq + core::fmt::Debug + Send + Sync
             sat,
         )
     }
+    /// The products of [`crate::nn::dense::backward`]: [`Precision::dense_weight_gradient`],
+    /// then, when asked, [`Precision::dense_input_errors`] with the same `δ` (a precision may
+    /// share work between the two).
+    #[inline(always)]
+    fn dense_backward_products<const INPUTS: usize, const OUTPUTS: usize>(
+        columns: &[[Self::Param; OUTPUTS]; INPUTS],
+        x: &[Self::Act; INPUTS],
+        delta: &[Self::Param; OUTPUTS],
+        grad_columns: &mut [[Self::Param; OUTPUTS]; INPUTS],
+        input_errors: Option<crate::nn::dense::InputErrors<'_, Self, INPUTS>>,
+        sat: &mut Saturations,
+    ) {
+        Self::dense_weight_gradient::<INPUTS, OUTPUTS>(x, delta, grad_columns, sat);
+        if let Some(input_errors) = input_errors {
+            Self::dense_input_errors::<INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat);
+        }
+    }
     /// One gradient-descent update, `φ ← φ − lr · (g + λ ⊙ (φ − ω))`; false when a weight or
     /// a total gradient is not [`Scalar::is_usable`] (see [`crate::inner::descend`]).
     #[inline(always)]
@@ -232,7 +249,8 @@ where
         grad_columns: &mut [[Self::Param; OUTPUTS]; INPUTS],
         sat: &mut Saturations,
     ) {
-        kernels::weight_gradient::<FA, FP, INPUTS, OUTPUTS>(x, delta, grad_columns, sat)
+        let bound = kernels::delta_bound(delta);
+        kernels::weight_gradient::<FA, FP, INPUTS, OUTPUTS>(x, delta, bound, grad_columns, sat)
     }
     #[inline(always)]
     fn dense_input_errors<const INPUTS: usize, const OUTPUTS: usize>(
@@ -242,7 +260,37 @@ where
         input_errors: crate::nn::dense::InputErrors<'_, Self, INPUTS>,
         sat: &mut Saturations,
     ) {
-        kernels::input_errors::<FA, FP, INPUTS, OUTPUTS>(columns, x, delta, input_errors, sat)
+        let bound = kernels::delta_bound(delta);
+        kernels::input_errors::<FA, FP, INPUTS, OUTPUTS>(
+            columns,
+            x,
+            delta,
+            bound,
+            input_errors,
+            sat,
+        )
+    }
+    #[inline(always)]
+    fn dense_backward_products<const INPUTS: usize, const OUTPUTS: usize>(
+        columns: &[[Self::Param; OUTPUTS]; INPUTS],
+        x: &[Self::Act; INPUTS],
+        delta: &[Self::Param; OUTPUTS],
+        grad_columns: &mut [[Self::Param; OUTPUTS]; INPUTS],
+        input_errors: Option<crate::nn::dense::InputErrors<'_, Self, INPUTS>>,
+        sat: &mut Saturations,
+    ) {
+        let bound = kernels::delta_bound(delta);
+        kernels::weight_gradient::<FA, FP, INPUTS, OUTPUTS>(x, delta, bound, grad_columns, sat);
+        if let Some(input_errors) = input_errors {
+            kernels::input_errors::<FA, FP, INPUTS, OUTPUTS>(
+                columns,
+                x,
+                delta,
+                bound,
+                input_errors,
+                sat,
+            );
+        }
     }
     #[inline(always)]
     fn descent_update<const P: usize>(
