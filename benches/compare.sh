@@ -18,6 +18,8 @@ git -C "$here" worktree add -q --detach "$work/checkout" "$rev"
 # The old version as a crate of another name, so both can be linked into one binary.
 mkdir -p "$work/old"
 cp -r "$work/checkout/src" "$work/checkout/README.md" "$work/old/"
+# What the library embeds from outside src/ (the digits data, when REV has it).
+[[ -d "$work/checkout/data" ]] && cp -r "$work/checkout/data" "$work/old/"
 python3 - "$work/checkout/Cargo.toml" "$work/old/Cargo.toml" <<'PY'
 import re, sys
 s = open(sys.argv[1]).read()
