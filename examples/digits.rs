@@ -128,6 +128,8 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
             class: o.warp,
             image: o.jitter,
         },
+        // CML's own tasks shift their support (`learners::cml`); the other methods' do not.
+        support_shifts: false,
     };
     let names: Vec<&str> = o.methods.iter().map(|m| m.name()).collect();
     eprintln!(
@@ -156,8 +158,19 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
                 learners.push(learner);
                 trainings.push(record);
             }
-            Method::NoMeta => learners.push(learners::no_meta(o)?),
-            Method::Ncm => learners.push(Learner::Ncm),
+            // With shifted support, these two also run with it, beside their plain rows.
+            Method::NoMeta => {
+                learners.push(learners::no_meta(o, false)?);
+                if o.support_shifts {
+                    learners.push(learners::no_meta(o, true)?);
+                }
+            }
+            Method::Ncm => {
+                learners.push(Learner::Ncm { shifted: false });
+                if o.support_shifts {
+                    learners.push(Learner::Ncm { shifted: true });
+                }
+            }
             Method::Transfer => {
                 let (learner, record) = learners::transfer(o, &family)?;
                 learners.push(learner);
@@ -185,6 +198,7 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
             let [one, five] = judge
                 .each_ref()
                 .map(|set| learner.accuracies(set, o.threads));
+            let (one, five) = (one?, five?);
             one.iter()
                 .zip(&five)
                 .map(|(a, b)| [Stats::of(&a.0, a.1).mean, Stats::of(&b.0, b.1).mean])
@@ -260,6 +274,7 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
         let [one, five] = sets
             .each_ref()
             .map(|set| learner.accuracies(set, o.threads));
+        let (one, five) = (one?, five?);
         for (a, b) in one.iter().zip(&five) {
             rows[at].sets = [Stats::of(&a.0, a.1), Stats::of(&b.0, b.1)];
             at += 1;

@@ -3,7 +3,7 @@
 
 use crate::family::Family;
 use crate::net::{DigitTask, QAct, Rule, P, Q, S};
-use tinycml::digits::{self, Digits, QUERY_PER_CLASS};
+use tinycml::digits::{self, shift, Digits, QUERY_PER_CLASS};
 use tinycml::train;
 use tinycml::*;
 
@@ -104,6 +104,22 @@ impl Sets {
             q: tasks.iter().map(Task::convert).collect::<Result<_, _>>()?,
             f: tasks.to_vec(),
             d: tasks.iter().map(Task::convert).collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The same tasks with every support image followed by its four one-pixel shifts
+    /// (`tinycml::digits::shift`), in every format.
+    pub fn shifted(&self) -> Result<Self, Error> {
+        fn each<A: Scalar>(tasks: &[DigitTask<A>]) -> Result<Vec<DigitTask<A>>, Error> {
+            tasks
+                .iter()
+                .map(|task| shift::with_shifted_support(task, A::ZERO))
+                .collect()
+        }
+        Ok(Sets {
+            q: each(&self.q)?,
+            f: each(&self.f)?,
+            d: each(&self.d)?,
         })
     }
 

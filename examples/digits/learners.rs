@@ -41,8 +41,10 @@ pub const CML_OUTER: Outer = Outer::Adam {
 
 /// A method ready to adapt.
 pub enum Learner {
-    /// CML's exported θ, read back in q16.16 (the device) and in f32.
+    /// CML's exported θ, read back in q16.16 (the device) and in f32; `shifted`: it adapts on
+    /// the support images and their one-pixel shifts, as it was meta-trained.
     Cml {
+        shifted: bool,
         q: Rule<Q16_16>,
         theta_q: Box<ComplexSynapse<Q16_16, P>>,
         f: Rule<f32>,
@@ -52,6 +54,7 @@ pub enum Learner {
     Plain {
         key: &'static str,
         name: &'static str,
+        shifted: bool,
         rule: Rule<f32>,
         theta: Box<ComplexSynapse<f32, P>>,
     },
@@ -62,8 +65,9 @@ pub enum Learner {
         f: DualRule<f32>,
         theta_f: Box<DualTheta<f32>>,
     },
-    /// Nearest class mean in pixel space.
-    Ncm,
+    /// Nearest class mean in pixel space; `shifted`: the class means are taken over the
+    /// support images and their one-pixel shifts.
+    Ncm { shifted: bool },
     /// A pre-trained body with a new head per task, and fine-tuned.
     Transfer(Box<Transfer>),
 }
@@ -79,6 +83,15 @@ fn steps_at(config: &Config) -> String {
     format!("{} GD steps at lr {}", config.free_steps, config.free_lr)
 }
 
+/// What a row's adaptation adds when its support is shifted.
+fn shift_note(shifted: bool) -> &'static str {
+    if shifted {
+        "; support + its one-pixel shifts"
+    } else {
+        ""
+    }
+}
+
 impl Learner {
     /// The rows this learner fills, in order.
     pub fn rows(&self, hyper: &crate::args::Hyper) -> Vec<RowName> {
@@ -88,16 +101,28 @@ impl Learner {
             adaptation,
         };
         match self {
-            Learner::Cml { f, .. } => {
-                let adapt = format!("{}, λ-weighted pull to ω", steps_at(f.config()));
+            Learner::Cml { f, shifted, .. } => {
+                let adapt = format!(
+                    "{}, λ-weighted pull to ω{}",
+                    steps_at(f.config()),
+                    shift_note(*shifted)
+                );
                 vec![
                     row("cml_q16_16", "CML, q16.16", adapt.clone()),
                     row("cml_f32", "CML, f32 (same θ)", adapt),
                 ]
             }
             Learner::Plain {
-                key, name, rule, ..
-            } => vec![row(key, name, steps_at(rule.config()))],
+                key,
+                name,
+                shifted,
+                rule,
+                ..
+            } => vec![row(
+                key,
+                name,
+                format!("{}{}", steps_at(rule.config()), shift_note(*shifted)),
+            )],
             Learner::Dual { f, .. } => {
                 let adapt = format!(
                     "{}, gains, shifts and read-out only (μ {})",
@@ -109,10 +134,15 @@ impl Learner {
                     row("dual_f32", "CML dual system, f32 (same θ)", adapt),
                 ]
             }
-            Learner::Ncm => vec![row(
+            Learner::Ncm { shifted: false } => vec![row(
                 "nearest_class_mean",
                 "nearest class mean, pixels",
                 "none".into(),
+            )],
+            Learner::Ncm { shifted: true } => vec![row(
+                "nearest_class_mean_shifted",
+                "nearest class mean, pixels, shifted support",
+                "class means over the support and its one-pixel shifts".into(),
             )],
             Learner::Transfer(_) => {
                 let head = format!(
@@ -146,14 +176,34 @@ impl Learner {
         }
     }
 
-    /// Per row (as [`Learner::rows`]): per-task query accuracies on `sets`, and diverged tasks.
-    pub fn accuracies(&self, sets: &Sets, threads: usize) -> Vec<(Vec<f64>, usize)> {
+    /// Whether this learner adapts on the support images and their one-pixel shifts.
+    pub fn shifted(&self) -> bool {
+        match self {
+            Learner::Cml { shifted, .. }
+            | Learner::Plain { shifted, .. }
+            | Learner::Ncm { shifted } => *shifted,
+            Learner::Dual { .. } | Learner::Transfer(_) => false,
+        }
+    }
+
+    /// Per row (as [`Learner::rows`]): per-task query accuracies on `sets` (their support
+    /// shifted first for a learner that adapts so), and diverged tasks.
+    pub fn accuracies(&self, sets: &Sets, threads: usize) -> Result<Vec<(Vec<f64>, usize)>, Error> {
+        Ok(if self.shifted() {
+            self.accuracies_as_given(&sets.shifted()?, threads)
+        } else {
+            self.accuracies_as_given(sets, threads)
+        })
+    }
+
+    fn accuracies_as_given(&self, sets: &Sets, threads: usize) -> Vec<(Vec<f64>, usize)> {
         match self {
             Learner::Cml {
                 q,
                 theta_q,
                 f,
                 theta_f,
+                ..
             } => vec![
                 accuracies(q, theta_q, &sets.q, None, threads),
                 accuracies(f, theta_f, &sets.f, None, threads),
@@ -170,7 +220,9 @@ impl Learner {
                 dual_accuracies(q, theta_q, &sets.q, threads),
                 dual_accuracies(f, theta_f, &sets.f, threads),
             ],
-            Learner::Ncm => vec![(par_map(&sets.d, threads, baselines::nearest_class_mean), 0)],
+            Learner::Ncm { .. } => {
+                vec![(par_map(&sets.d, threads, baselines::nearest_class_mean), 0)]
+            }
             Learner::Transfer(t) => {
                 let outcomes = transfer::evaluate(t, &sets.f, threads);
                 let diverged = outcomes.iter().filter(|o| o.diverged).count();
@@ -315,7 +367,11 @@ pub fn cml(
         outer: CML_OUTER,
         ..settings(o, Method::Cml)
     };
-    let trained = train::train(&rule, family, initial_theta(o, o.lambda)?, &settings)?;
+    let family = Family {
+        support_shifts: o.support_shifts,
+        ..family.clone()
+    };
+    let trained = train::train(&rule, &family, initial_theta(o, o.lambda)?, &settings)?;
     let bytes = trained.export(&rule)?;
     let (q, theta_q) =
         store::decode_with_loss::<Q16_16, _, _, P>(&model(), SoftmaxCrossEntropy, &bytes)?;
@@ -325,10 +381,12 @@ pub fn cml(
         "nudged_steps": config.nudged_steps, "beta": config.beta,
         "lambda_init": o.lambda, "train_shots": if o.mix { "1 or 5" } else { "5" },
         "warp": {"class": o.warp, "image": o.jitter}, "split_validation": o.split_validation,
-        "meta_batch": cml_meta_batch(o), "outer": "Adam 3e-3 on ω and ln λ, cosine"});
+        "meta_batch": cml_meta_batch(o), "outer": "Adam 3e-3 on ω and ln λ, cosine",
+        "support_shifts": if o.support_shifts { 4 } else { 0 }});
     let training = record(Method::Cml, &trained, description);
     Ok((
         Learner::Cml {
+            shifted: o.support_shifts,
             q,
             theta_q: Box::new(theta_q),
             f,
@@ -340,11 +398,20 @@ pub fn cml(
 }
 
 /// No meta-learning: the initial θ with λ ≈ 0, plain gradient descent with its own steps and
-/// rate (`no_meta.*`).
-pub fn no_meta(o: &Options) -> Result<Learner, Error> {
+/// rate (`no_meta.*`); `shifted`: on the support images and their one-pixel shifts.
+pub fn no_meta(o: &Options, shifted: bool) -> Result<Learner, Error> {
+    let (key, name) = if shifted {
+        (
+            "no_meta_shifted_f32",
+            "no meta-learning, shifted support, f32",
+        )
+    } else {
+        ("no_meta_f32", "no meta-learning, f32")
+    };
     Ok(Learner::Plain {
-        key: "no_meta_f32",
-        name: "no meta-learning, f32",
+        key,
+        name,
+        shifted,
         rule: plain_rule(o.hyper.no_meta_steps, o.hyper.no_meta_lr)?,
         theta: Box::new(initial_theta(o, NO_LAMBDA)?),
     })
@@ -379,6 +446,7 @@ pub fn reptile(
         Learner::Plain {
             key,
             name,
+            shifted: false,
             rule,
             theta,
         },
@@ -409,6 +477,7 @@ pub fn maml(
         Learner::Plain {
             key,
             name,
+            shifted: false,
             rule,
             theta,
         },

@@ -1,14 +1,16 @@
 //! The network and task types every module of the job shares.
 
 use crate::heldout;
+use tinycml::digits::shift::VARIANTS;
 use tinycml::digits::{HELDOUT_WAYS, PIXELS};
 use tinycml::*;
 
 /// The classifier every method adapts: 64-32-32-5, ReLU, softmax cross-entropy.
 pub type Net = Network<PIXELS, Layer<32, Layer<32, Layer<HELDOUT_WAYS>>>>;
 pub const P: usize = Net::PARAMS;
-/// Support capacity (5-way 5-shot) and query capacity (5 ways × 15).
-pub const S: usize = heldout::S;
+/// Support capacity (5-way 5-shot, each image with its four one-pixel shifts when the
+/// support is shifted: `--support-shifts 4`) and query capacity (5 ways × 15).
+pub const S: usize = heldout::S * VARIANTS;
 pub const Q: usize = heldout::Q;
 pub type DigitTask<A> = Task<A, PIXELS, S, Q, Class>;
 pub type Rule<N> = Cml<N, Net, P, SoftmaxCrossEntropy>;
