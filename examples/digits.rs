@@ -59,6 +59,7 @@ use args::{parse, Method, Options, USAGE};
 use evaluation::{held_out, judge_tasks, Stats};
 use family::Family;
 use learners::Learner;
+use net::ShiftSupport;
 use report::Row;
 use serde_json::{json, Map, Value};
 use std::process::ExitCode;
@@ -129,7 +130,7 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
             image: o.jitter,
         },
         // CML's own tasks shift their support (`learners::cml`); the other methods' do not.
-        support_shifts: false,
+        shift: ShiftSupport::default(),
     };
     let names: Vec<&str> = o.methods.iter().map(|m| m.name()).collect();
     eprintln!(
@@ -161,14 +162,18 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
             // With shifted support, these two also run with it, beside their plain rows.
             Method::NoMeta => {
                 learners.push(learners::no_meta(o, false)?);
-                if o.support_shifts {
+                if o.shift_support > 0 {
                     learners.push(learners::no_meta(o, true)?);
                 }
             }
             Method::Ncm => {
-                learners.push(Learner::Ncm { shifted: false });
-                if o.support_shifts {
-                    learners.push(Learner::Ncm { shifted: true });
+                learners.push(Learner::Ncm {
+                    shift: ShiftSupport::default(),
+                });
+                if o.shift_support > 0 {
+                    learners.push(Learner::Ncm {
+                        shift: learners::shift_support(o),
+                    });
                 }
             }
             Method::Transfer => {

@@ -379,7 +379,7 @@ fn every_method_name_parses_and_all_means_all() {
     let judging = parse(&strings(&["--split-validation"])).unwrap();
     assert_eq!(judging.methods, [Method::Cml, Method::NoMeta, Method::Ncm]);
     assert!(judging.validate_only);
-    assert!(!judging.support_shifts, "shifted support only when asked");
+    assert_eq!(judging.shift_support, 0, "shifted support only when asked");
     let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
     assert_eq!(
         names,
@@ -405,17 +405,9 @@ fn an_unknown_method_or_setting_is_a_clear_error() {
     assert!(parse(&strings(&["--method", "ncm", "--export", "x.bin"])).is_err());
     assert!(parse(&strings(&["--full", "--smoke"])).is_err());
     assert!(parse(&strings(&["--seconds", "-1"])).is_err());
-    assert!(
-        parse(&strings(&["--support-shifts", "4"]))
-            .unwrap()
-            .support_shifts
-    );
-    assert!(
-        !parse(&strings(&["--support-shifts", "0"]))
-            .unwrap()
-            .support_shifts
-    );
-    assert!(parse(&strings(&["--support-shifts", "8"])).is_err());
+    let shifting = parse(&strings(&["--shift-support", "1"])).unwrap();
+    assert_eq!(shifting.shift_support, 1);
+    assert!(parse(&strings(&["--shift-support", "-1"])).is_err());
 }
 
 #[test]
@@ -641,14 +633,14 @@ fn nearest_class_mean_is_perfect_on_copies_and_median_is_the_middle() {
 }
 
 /// The meta-training family with warps of these strengths, its support shifted or not.
-fn family(class: f64, image: f64, support_shifts: bool) -> family::Family {
+fn family(class: f64, image: f64, shift_up_to: usize) -> family::Family {
     family::Family {
         data: Digits::bundled(),
         mix: true,
         train_pool: Split::MetaTrain.classes().to_vec(),
         validation_pool: Split::MetaTrain.classes().to_vec(),
         warp: warp::WarpStrength { class, image },
-        support_shifts,
+        shift: net::ShiftSupport { up_to: shift_up_to },
     }
 }
 
@@ -657,7 +649,7 @@ fn family(class: f64, image: f64, support_shifts: bool) -> family::Family {
 #[test]
 fn warps_change_training_images_only() {
     use tinycml::train::TaskSource;
-    let (plain, warped) = (family(0.0, 0.0, false), family(1.5, 1.0, false));
+    let (plain, warped) = (family(0.0, 0.0, 0), family(1.5, 1.0, 0));
     let mut changed = 0;
     for seed in 0..20 {
         let a = plain.train_task(&mut SplitMix64::new(seed)).unwrap();
@@ -686,14 +678,15 @@ fn warps_change_training_images_only() {
     assert!(changed >= 190, "only {changed} warped images differ");
 }
 
-/// With shifted support, a training or validation task is the task drawn without it (the
-/// shifts draw nothing), each support image followed by its four one-pixel shifts, the
-/// query untouched.
+/// With the support of 1-shot tasks shifted, such a training or validation task is the task
+/// drawn without it (the shifts draw nothing), each support image followed by its four
+/// one-pixel shifts, the query untouched; 5-shot tasks are left as drawn.
 #[test]
 fn shifted_support_follows_each_image_with_its_shifts() {
     use tinycml::digits::shift::{shifted, ONE_PIXEL, VARIANTS};
     use tinycml::train::TaskSource;
-    let (plain, with_shifts) = (family(1.5, 1.0, false), family(1.5, 1.0, true));
+    let (plain, with_shifts) = (family(1.5, 1.0, 0), family(1.5, 1.0, 1));
+    let mut one_shot = 0;
     for seed in 0..10 {
         let pairs = [
             (
@@ -708,8 +701,13 @@ fn shifted_support_follows_each_image_with_its_shifts() {
             ),
         ];
         for (a, b) in pairs {
-            assert_eq!(b.support().len(), VARIANTS * a.support().len());
             assert_eq!(a.query(), b.query());
+            if a.support().len() > 5 {
+                assert_eq!(a.support(), b.support(), "5-shot tasks are not shifted");
+                continue;
+            }
+            one_shot += 1;
+            assert_eq!(b.support().len(), VARIANTS * a.support().len());
             for (shot, group) in a.support().iter().zip(b.support().chunks(VARIANTS)) {
                 assert_eq!(group[0], *shot);
                 for (&(down, right), copy) in ONE_PIXEL.iter().zip(&group[1..]) {
@@ -719,4 +717,5 @@ fn shifted_support_follows_each_image_with_its_shifts() {
             }
         }
     }
+    assert!(one_shot >= 5, "only {one_shot} of 20 tasks were 1-shot");
 }

@@ -9,7 +9,7 @@ usage: cargo run --release --example digits -- [--method NAME] [--full | --smoke
            [--export PATH] [--plot PATH] [--set KEY=VALUE]...
            [--validate-only] [--split-validation] [--warp X] [--jitter X]
            [--free-steps N] [--free-lr X] [--beta X] [--lambda X] [--train-shots mix|5]
-           [--support-shifts 0|4]
+           [--shift-support K]
        cargo run --release --example digits -- --dump-heldout PATH
 
   --method NAME   cml, no-meta, ncm, transfer, reptile, maml, or all (every one of them;
@@ -23,9 +23,10 @@ usage: cargo run --release --example digits -- [--method NAME] [--full | --smoke
   --tasks N       evaluate the first N tasks of each held-out set (default 500)
   --warp X        strength of each training class's random warp into a new class
                   (default 1.5; 0: off); --jitter X the same for each image (default 1)
-  --support-shifts N   4: every support image also enters adaptation as its four
-                  one-pixel shifts, in meta-training and at test (CML; no meta-learning and
-                  nearest class mean get extra rows with the same shifted support); 0: off
+  --shift-support K  tasks with at most K support images per class adapt on each image
+                  followed by its four one-pixel shifts, in CML's meta-training and at test
+                  (no meta-learning and nearest class mean get rows with the same shifted
+                  support beside their plain ones); 0: off (default)
   --plot PATH     SVG: accuracy against adaptation steps, and held-out tasks adapted
   --set KEY=VALUE a baseline's setting; keys: no_meta.{steps,lr},
                   reptile.{steps,lr,outer_lr,test_steps},
@@ -353,9 +354,10 @@ pub struct Options {
     pub warp: f64,
     pub jitter: f64,
     pub split_validation: bool,
-    /// Whether every support image also enters adaptation as its four one-pixel shifts
-    /// (`tinycml::digits::shift`), in CML's meta-training and at test.
-    pub support_shifts: bool,
+    /// Tasks with at most this many support images per class adapt on each image followed
+    /// by its four one-pixel shifts (`tinycml::digits::shift`), in CML's meta-training and
+    /// at test; 0: none.
+    pub shift_support: usize,
     /// Where to write the exported θ (`store` format v3).
     pub export: Option<String>,
     /// Where to write the SVG figure.
@@ -436,7 +438,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         warp: 1.5,
         jitter: 1.0,
         split_validation: false,
-        support_shifts: false,
+        shift_support: 0,
         export: None,
         plot: None,
         hyper: Hyper::default(),
@@ -478,13 +480,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                     other => return Err(format!("--train-shots: mix or 5, not {other}")),
                 }
             }
-            "--support-shifts" => {
-                o.support_shifts = match value()?.as_str() {
-                    "0" => false,
-                    "4" => true,
-                    other => return Err(format!("--support-shifts: 0 or 4, not {other}")),
-                }
-            }
+            "--shift-support" => o.shift_support = value()?.parse().map_err(|e| bad(&e))?,
             "--export" => o.export = Some(value()?.clone()),
             "--plot" => o.plot = Some(value()?.clone()),
             "--set" => o.hyper.set(value()?)?,

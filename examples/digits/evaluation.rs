@@ -2,8 +2,8 @@
 //! per-task accuracies and their summary.
 
 use crate::family::Family;
-use crate::net::{DigitTask, QAct, Rule, P, Q, S};
-use tinycml::digits::{self, shift, Digits, QUERY_PER_CLASS};
+use crate::net::{DigitTask, QAct, Rule, ShiftSupport, P, Q, S};
+use tinycml::digits::{self, Digits, QUERY_PER_CLASS};
 use tinycml::train;
 use tinycml::*;
 
@@ -107,19 +107,18 @@ impl Sets {
         })
     }
 
-    /// The same tasks with every support image followed by its four one-pixel shifts
-    /// (`tinycml::digits::shift`), in every format.
-    pub fn shifted(&self) -> Result<Self, Error> {
-        fn each<A: Scalar>(tasks: &[DigitTask<A>]) -> Result<Vec<DigitTask<A>>, Error> {
-            tasks
-                .iter()
-                .map(|task| shift::with_shifted_support(task, A::ZERO))
-                .collect()
+    /// The same tasks as a learner with `shift` adapts on them, in every format.
+    pub fn shifted(&self, shift: ShiftSupport) -> Result<Self, Error> {
+        fn each<A: Scalar>(
+            tasks: &[DigitTask<A>],
+            shift: ShiftSupport,
+        ) -> Result<Vec<DigitTask<A>>, Error> {
+            tasks.iter().map(|task| shift.apply(task.clone())).collect()
         }
         Ok(Sets {
-            q: each(&self.q)?,
-            f: each(&self.f)?,
-            d: each(&self.d)?,
+            q: each(&self.q, shift)?,
+            f: each(&self.f, shift)?,
+            d: each(&self.d, shift)?,
         })
     }
 

@@ -1,11 +1,11 @@
 //! The meta-training task source: 5-way tasks of digits 0–4 (the training classes), with
 //! each class warped into a new one (`warp.rs`); validation tasks from their own pool, never
-//! warped. With shifted support, every task's support images (warped or not) also enter as
-//! their four one-pixel shifts, as they will at test time.
+//! warped. With shifted support, the support images of the tasks it applies to (warped or
+//! not) are each followed by their four one-pixel shifts, as they will be at test time.
 
+use crate::net::ShiftSupport;
 use crate::warp::{Warp, WarpStrength};
 use crate::{DigitTask, Q, S};
-use tinycml::digits::shift;
 use tinycml::digits::{ClassId, Digits, HELDOUT_WAYS, PIXELS, QUERY_PER_CLASS};
 use tinycml::train::TaskSource;
 use tinycml::*;
@@ -26,9 +26,9 @@ pub struct Family {
     /// Training tasks only: how far each class is warped into a new one, and each image
     /// jittered (see `warp.rs`); zero strengths leave the tasks as drawn.
     pub warp: WarpStrength,
-    /// Training and validation tasks: each support image followed by its four one-pixel
-    /// shifts (`tinycml::digits::shift`), so that θ is meta-learned for that adaptation.
-    pub support_shifts: bool,
+    /// Which training and validation tasks have each support image followed by its four
+    /// one-pixel shifts, so that θ is meta-learned for that adaptation.
+    pub shift: ShiftSupport,
 }
 
 /// Each class of the task through its own random warp, each image through its own jitter.
@@ -58,11 +58,7 @@ fn warp(
 impl Family {
     /// `task` as the inner loop sees it: its support shifted when the family shifts it.
     fn adapted_on(&self, task: DigitTask<f32>) -> Result<DigitTask<f32>, Error> {
-        if self.support_shifts {
-            shift::with_shifted_support(&task, 0.0)
-        } else {
-            Ok(task)
-        }
+        self.shift.apply(task)
     }
 
     fn draw(

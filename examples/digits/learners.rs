@@ -6,7 +6,7 @@ use crate::args::{Budget, Method, Options};
 use crate::baselines::{self, plain_rule, NO_LAMBDA};
 use crate::evaluation::{accuracies, par_map, Sets};
 use crate::family::Family;
-use crate::net::{dual_model, model, DigitTask, DualRule, DualTheta, Rule, P, Q, S};
+use crate::net::{dual_model, model, DigitTask, DualRule, DualTheta, Rule, ShiftSupport, P, Q, S};
 use crate::report::Training;
 use crate::transfer::{self, Transfer};
 use serde_json::{json, Value};
@@ -41,10 +41,10 @@ pub const CML_OUTER: Outer = Outer::Adam {
 
 /// A method ready to adapt.
 pub enum Learner {
-    /// CML's exported θ, read back in q16.16 (the device) and in f32; `shifted`: it adapts on
-    /// the support images and their one-pixel shifts, as it was meta-trained.
+    /// CML's exported θ, read back in q16.16 (the device) and in f32; it adapts on the
+    /// support shifted as `shift` says, as it was meta-trained.
     Cml {
-        shifted: bool,
+        shift: ShiftSupport,
         q: Rule<Q16_16>,
         theta_q: Box<ComplexSynapse<Q16_16, P>>,
         f: Rule<f32>,
@@ -54,7 +54,7 @@ pub enum Learner {
     Plain {
         key: &'static str,
         name: &'static str,
-        shifted: bool,
+        shift: ShiftSupport,
         rule: Rule<f32>,
         theta: Box<ComplexSynapse<f32, P>>,
     },
@@ -65,9 +65,9 @@ pub enum Learner {
         f: DualRule<f32>,
         theta_f: Box<DualTheta<f32>>,
     },
-    /// Nearest class mean in pixel space; `shifted`: the class means are taken over the
-    /// support images and their one-pixel shifts.
-    Ncm { shifted: bool },
+    /// Nearest class mean in pixel space; the class means are taken over the support shifted
+    /// as `shift` says.
+    Ncm { shift: ShiftSupport },
     /// A pre-trained body with a new head per task, and fine-tuned.
     Transfer(Box<Transfer>),
 }
@@ -84,11 +84,21 @@ fn steps_at(config: &Config) -> String {
 }
 
 /// What a row's adaptation adds when its support is shifted.
-fn shift_note(shifted: bool) -> &'static str {
-    if shifted {
-        "; support + its one-pixel shifts"
+fn shift_note(shift: ShiftSupport) -> String {
+    if shift.is_on() {
+        format!(
+            "; each support image + its 4 one-pixel shifts (tasks of ≤ {} shots per class)",
+            shift.up_to
+        )
     } else {
-        ""
+        String::new()
+    }
+}
+
+/// The support shifting of the run (`--shift-support`).
+pub fn shift_support(o: &Options) -> ShiftSupport {
+    ShiftSupport {
+        up_to: o.shift_support,
     }
 }
 
@@ -101,11 +111,11 @@ impl Learner {
             adaptation,
         };
         match self {
-            Learner::Cml { f, shifted, .. } => {
+            Learner::Cml { f, shift, .. } => {
                 let adapt = format!(
                     "{}, λ-weighted pull to ω{}",
                     steps_at(f.config()),
-                    shift_note(*shifted)
+                    shift_note(*shift)
                 );
                 vec![
                     row("cml_q16_16", "CML, q16.16", adapt.clone()),
@@ -115,13 +125,13 @@ impl Learner {
             Learner::Plain {
                 key,
                 name,
-                shifted,
+                shift,
                 rule,
                 ..
             } => vec![row(
                 key,
                 name,
-                format!("{}{}", steps_at(rule.config()), shift_note(*shifted)),
+                format!("{}{}", steps_at(rule.config()), shift_note(*shift)),
             )],
             Learner::Dual { f, .. } => {
                 let adapt = format!(
@@ -134,15 +144,15 @@ impl Learner {
                     row("dual_f32", "CML dual system, f32 (same θ)", adapt),
                 ]
             }
-            Learner::Ncm { shifted: false } => vec![row(
+            Learner::Ncm { shift } if shift.is_on() => vec![row(
+                "nearest_class_mean_shifted",
+                "nearest class mean, pixels, shifted support",
+                format!("class means{}", shift_note(*shift)),
+            )],
+            Learner::Ncm { .. } => vec![row(
                 "nearest_class_mean",
                 "nearest class mean, pixels",
                 "none".into(),
-            )],
-            Learner::Ncm { shifted: true } => vec![row(
-                "nearest_class_mean_shifted",
-                "nearest class mean, pixels, shifted support",
-                "class means over the support and its one-pixel shifts".into(),
             )],
             Learner::Transfer(_) => {
                 let head = format!(
@@ -176,21 +186,21 @@ impl Learner {
         }
     }
 
-    /// Whether this learner adapts on the support images and their one-pixel shifts.
-    pub fn shifted(&self) -> bool {
+    /// Which tasks this learner adapts on shifted support.
+    pub fn shift(&self) -> ShiftSupport {
         match self {
-            Learner::Cml { shifted, .. }
-            | Learner::Plain { shifted, .. }
-            | Learner::Ncm { shifted } => *shifted,
-            Learner::Dual { .. } | Learner::Transfer(_) => false,
+            Learner::Cml { shift, .. } | Learner::Plain { shift, .. } | Learner::Ncm { shift } => {
+                *shift
+            }
+            Learner::Dual { .. } | Learner::Transfer(_) => ShiftSupport::default(),
         }
     }
 
     /// Per row (as [`Learner::rows`]): per-task query accuracies on `sets` (their support
     /// shifted first for a learner that adapts so), and diverged tasks.
     pub fn accuracies(&self, sets: &Sets, threads: usize) -> Result<Vec<(Vec<f64>, usize)>, Error> {
-        Ok(if self.shifted() {
-            self.accuracies_as_given(&sets.shifted()?, threads)
+        Ok(if self.shift().is_on() {
+            self.accuracies_as_given(&sets.shifted(self.shift())?, threads)
         } else {
             self.accuracies_as_given(sets, threads)
         })
@@ -368,7 +378,7 @@ pub fn cml(
         ..settings(o, Method::Cml)
     };
     let family = Family {
-        support_shifts: o.support_shifts,
+        shift: shift_support(o),
         ..family.clone()
     };
     let trained = train::train(&rule, &family, initial_theta(o, o.lambda)?, &settings)?;
@@ -382,11 +392,11 @@ pub fn cml(
         "lambda_init": o.lambda, "train_shots": if o.mix { "1 or 5" } else { "5" },
         "warp": {"class": o.warp, "image": o.jitter}, "split_validation": o.split_validation,
         "meta_batch": cml_meta_batch(o), "outer": "Adam 3e-3 on ω and ln λ, cosine",
-        "support_shifts": if o.support_shifts { 4 } else { 0 }});
+        "shift_support_up_to_shots": o.shift_support});
     let training = record(Method::Cml, &trained, description);
     Ok((
         Learner::Cml {
-            shifted: o.support_shifts,
+            shift: shift_support(o),
             q,
             theta_q: Box::new(theta_q),
             f,
@@ -398,7 +408,7 @@ pub fn cml(
 }
 
 /// No meta-learning: the initial θ with λ ≈ 0, plain gradient descent with its own steps and
-/// rate (`no_meta.*`); `shifted`: on the support images and their one-pixel shifts.
+/// rate (`no_meta.*`); `shifted`: on the support shifted as `--shift-support` says.
 pub fn no_meta(o: &Options, shifted: bool) -> Result<Learner, Error> {
     let (key, name) = if shifted {
         (
@@ -411,7 +421,11 @@ pub fn no_meta(o: &Options, shifted: bool) -> Result<Learner, Error> {
     Ok(Learner::Plain {
         key,
         name,
-        shifted,
+        shift: if shifted {
+            shift_support(o)
+        } else {
+            ShiftSupport::default()
+        },
         rule: plain_rule(o.hyper.no_meta_steps, o.hyper.no_meta_lr)?,
         theta: Box::new(initial_theta(o, NO_LAMBDA)?),
     })
@@ -446,7 +460,7 @@ pub fn reptile(
         Learner::Plain {
             key,
             name,
-            shifted: false,
+            shift: ShiftSupport::default(),
             rule,
             theta,
         },
@@ -477,7 +491,7 @@ pub fn maml(
         Learner::Plain {
             key,
             name,
-            shifted: false,
+            shift: ShiftSupport::default(),
             rule,
             theta,
         },

@@ -14,7 +14,7 @@ use crate::learners::Learner;
 use crate::net::{DigitTask, Rule, P};
 use crate::report::Row;
 use std::fmt::Write;
-use tinycml::digits::{self, shift, Digits, HELDOUT_SHOTS, HELDOUT_WAYS, PIXELS, SIDE};
+use tinycml::digits::{self, Digits, HELDOUT_SHOTS, HELDOUT_WAYS, PIXELS, SIDE};
 use tinycml::inner::{descend, PhaseSpec};
 use tinycml::*;
 
@@ -102,14 +102,15 @@ fn lines(learners: &[Learner], rows: &[Row], sets: &[Sets; 2], threads: usize) -
     };
     let subsets = sets.each_ref().map(first);
     // The same tasks for the learners that adapt on the support and its shifts.
-    let shifted_subsets = subsets.each_ref().map(|s| s.shifted().ok());
     let mut out = Vec::new();
     for learner in learners {
-        let subsets: [&Sets; 2] = if learner.shifted() {
-            match &shifted_subsets {
-                [Some(one), Some(five)] => [one, five],
+        let shifted;
+        let subsets: [&Sets; 2] = if learner.shift().is_on() {
+            shifted = match subsets.each_ref().map(|s| s.shifted(learner.shift())) {
+                [Ok(one), Ok(five)] => [one, five],
                 _ => continue,
-            }
+            };
+            shifted.each_ref()
         } else {
             subsets.each_ref()
         };
@@ -251,10 +252,9 @@ fn adapted<N: Precision>(
 /// The labels a learner gives a task's query images after adapting to it: the first learner
 /// of the run (CML in q16.16 when it ran).
 fn predictions(learners: &[Learner], task: &DigitTask<f32>) -> Option<(String, Vec<usize>)> {
-    let shifted = shift::with_shifted_support(task, 0.0).ok()?;
     learners.iter().find_map(|learner| {
-        let task = if learner.shifted() { &shifted } else { task };
-        predicted_by(learner, task)
+        let task = learner.shift().apply(task.clone()).ok()?;
+        predicted_by(learner, &task)
     })
 }
 
