@@ -145,6 +145,12 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let mut trainings = Vec::new();
     for &method in &o.methods {
         match method {
+            Method::Cml if o.theta.is_some() => {
+                let path = o.theta.as_deref().unwrap_or_default();
+                let bytes = std::fs::read(path).map_err(|e| format!("--theta {path}: {e}"))?;
+                learners.push(learners::cml_from(o, &bytes)?);
+                eprintln!("CML: adapting θ from {path}, not meta-trained in this run");
+            }
             Method::Cml => {
                 let (learner, bytes, record) = learners::cml(o, &family)?;
                 if let Some(path) = &o.export {
@@ -162,7 +168,7 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
             // With shifted support, these two also run with it, beside their plain rows.
             Method::NoMeta => {
                 learners.push(learners::no_meta(o, false)?);
-                if o.shift_support > 0 {
+                if o.shift_support > 0 || o.query_shifts {
                     learners.push(learners::no_meta(o, true)?);
                 }
             }

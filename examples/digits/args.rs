@@ -9,7 +9,7 @@ usage: cargo run --release --example digits -- [--method NAME] [--full | --smoke
            [--export PATH] [--plot PATH] [--set KEY=VALUE]...
            [--validate-only] [--split-validation] [--warp X] [--jitter X]
            [--free-steps N] [--free-lr X] [--beta X] [--lambda X] [--train-shots mix|5]
-           [--shift-support K]
+           [--shift-support K] [--query-shifts] [--test-steps N] [--theta PATH]
        cargo run --release --example digits -- --dump-heldout PATH
 
   --method NAME   cml, no-meta, ncm, transfer, reptile, maml, or all (every one of them;
@@ -27,6 +27,11 @@ usage: cargo run --release --example digits -- [--method NAME] [--full | --smoke
                   followed by its four one-pixel shifts, in CML's meta-training and at test
                   (no meta-learning and nearest class mean get rows with the same shifted
                   support beside their plain ones); 0: off (default)
+  --query-shifts  CML (and that no meta-learning row) classify each query image by the
+                  mean softmax over it and its four one-pixel shifts
+  --test-steps N  CML's adaptation steps at test (default: its free phase's)
+  --theta PATH    adapt CML's θ exported by an earlier run (--export) instead of
+                  meta-training it (its settings: those of that run)
   --plot PATH     SVG: accuracy against adaptation steps, and held-out tasks adapted
   --set KEY=VALUE a baseline's setting; keys: no_meta.{steps,lr},
                   reptile.{steps,lr,outer_lr,test_steps},
@@ -358,8 +363,14 @@ pub struct Options {
     /// by its four one-pixel shifts (`tinycml::digits::shift`), in CML's meta-training and
     /// at test; 0: none.
     pub shift_support: usize,
+    /// Whether CML classifies each query image with its four one-pixel shifts.
+    pub query_shifts: bool,
+    /// CML's adaptation steps at test, if not its free phase's.
+    pub test_steps: Option<u32>,
     /// Where to write the exported θ (`store` format v3).
     pub export: Option<String>,
+    /// An exported θ to adapt instead of meta-training CML.
+    pub theta: Option<String>,
     /// Where to write the SVG figure.
     pub plot: Option<String>,
     pub hyper: Hyper,
@@ -439,7 +450,10 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         jitter: 1.0,
         split_validation: false,
         shift_support: 0,
+        query_shifts: false,
+        test_steps: None,
         export: None,
+        theta: None,
         plot: None,
         hyper: Hyper::default(),
     };
@@ -481,6 +495,9 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 }
             }
             "--shift-support" => o.shift_support = value()?.parse().map_err(|e| bad(&e))?,
+            "--query-shifts" => o.query_shifts = true,
+            "--test-steps" => o.test_steps = Some(value()?.parse().map_err(|e| bad(&e))?),
+            "--theta" => o.theta = Some(value()?.clone()),
             "--export" => o.export = Some(value()?.clone()),
             "--plot" => o.plot = Some(value()?.clone()),
             "--set" => o.hyper.set(value()?)?,
@@ -510,6 +527,9 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             Method::DEFAULT.to_vec()
         }
     });
+    if o.export.is_some() && o.theta.is_some() {
+        return Err("--theta adapts an exported θ; --export writes a trained one".into());
+    }
     if o.export.is_some() && !o.runs(Method::Cml) {
         return Err("--export writes CML's θ: it needs --method cml or all".into());
     }

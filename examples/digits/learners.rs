@@ -45,6 +45,10 @@ pub enum Learner {
     /// support shifted as `shift` says, as it was meta-trained.
     Cml {
         shift: ShiftSupport,
+        /// Each query image classified by the mean softmax over it and its shifts.
+        query_shifts: bool,
+        /// Adaptation steps at test (`None`: the meta-trained free phase's).
+        test_steps: Option<u32>,
         q: Rule<Q16_16>,
         theta_q: Box<ComplexSynapse<Q16_16, P>>,
         f: Rule<f32>,
@@ -55,6 +59,7 @@ pub enum Learner {
         key: &'static str,
         name: &'static str,
         shift: ShiftSupport,
+        query_shifts: bool,
         rule: Rule<f32>,
         theta: Box<ComplexSynapse<f32, P>>,
     },
@@ -95,6 +100,15 @@ fn shift_note(shift: ShiftSupport) -> String {
     }
 }
 
+/// What a row's adaptation adds when its query images are classified with their shifts.
+fn query_note(query_shifts: bool) -> &'static str {
+    if query_shifts {
+        "; each query image by the mean softmax over it and its 4 shifts"
+    } else {
+        ""
+    }
+}
+
 /// The support shifting of the run (`--shift-support`).
 pub fn shift_support(o: &Options) -> ShiftSupport {
     ShiftSupport {
@@ -111,11 +125,21 @@ impl Learner {
             adaptation,
         };
         match self {
-            Learner::Cml { f, shift, .. } => {
+            Learner::Cml {
+                f,
+                shift,
+                query_shifts,
+                test_steps,
+                ..
+            } => {
+                let config = f
+                    .config()
+                    .with_free_steps(test_steps.unwrap_or(f.config().free_steps));
                 let adapt = format!(
-                    "{}, λ-weighted pull to ω{}",
-                    steps_at(f.config()),
-                    shift_note(*shift)
+                    "{}, λ-weighted pull to ω{}{}",
+                    steps_at(&config),
+                    shift_note(*shift),
+                    query_note(*query_shifts)
                 );
                 vec![
                     row("cml_q16_16", "CML, q16.16", adapt.clone()),
@@ -126,12 +150,18 @@ impl Learner {
                 key,
                 name,
                 shift,
+                query_shifts,
                 rule,
                 ..
             } => vec![row(
                 key,
                 name,
-                format!("{}{}", steps_at(rule.config()), shift_note(*shift)),
+                format!(
+                    "{}{}{}",
+                    steps_at(rule.config()),
+                    shift_note(*shift),
+                    query_note(*query_shifts)
+                ),
             )],
             Learner::Dual { f, .. } => {
                 let adapt = format!(
@@ -213,13 +243,27 @@ impl Learner {
                 theta_q,
                 f,
                 theta_f,
+                query_shifts,
+                test_steps,
                 ..
             } => vec![
-                accuracies(q, theta_q, &sets.q, None, threads),
-                accuracies(f, theta_f, &sets.f, None, threads),
+                accuracies(q, theta_q, &sets.q, *test_steps, *query_shifts, threads),
+                accuracies(f, theta_f, &sets.f, *test_steps, *query_shifts, threads),
             ],
-            Learner::Plain { rule, theta, .. } => {
-                vec![accuracies(rule, theta, &sets.f, None, threads)]
+            Learner::Plain {
+                rule,
+                theta,
+                query_shifts,
+                ..
+            } => {
+                vec![accuracies(
+                    rule,
+                    theta,
+                    &sets.f,
+                    None,
+                    *query_shifts,
+                    threads,
+                )]
             }
             Learner::Dual {
                 q,
@@ -383,10 +427,6 @@ pub fn cml(
     };
     let trained = train::train(&rule, &family, initial_theta(o, o.lambda)?, &settings)?;
     let bytes = trained.export(&rule)?;
-    let (q, theta_q) =
-        store::decode_with_loss::<Q16_16, _, _, P>(&model(), SoftmaxCrossEntropy, &bytes)?;
-    let (f, theta_f) =
-        store::decode_with_loss::<f32, _, _, P>(&model(), SoftmaxCrossEntropy, &bytes)?;
     let description = json!({"free_steps": config.free_steps, "free_lr": config.free_lr,
         "nudged_steps": config.nudged_steps, "beta": config.beta,
         "lambda_init": o.lambda, "train_shots": if o.mix { "1 or 5" } else { "5" },
@@ -394,21 +434,30 @@ pub fn cml(
         "meta_batch": cml_meta_batch(o), "outer": "Adam 3e-3 on ω and ln λ, cosine",
         "shift_support_up_to_shots": o.shift_support});
     let training = record(Method::Cml, &trained, description);
-    Ok((
-        Learner::Cml {
-            shift: shift_support(o),
-            q,
-            theta_q: Box::new(theta_q),
-            f,
-            theta_f: Box::new(theta_f),
-        },
-        bytes,
-        training,
-    ))
+    Ok((cml_from(o, &bytes)?, bytes, training))
+}
+
+/// CML's learner from an export (`store` format): θ read back in q16.16 and in f32, adapting
+/// with the run's test-time settings.
+pub fn cml_from(o: &Options, bytes: &[u8]) -> Result<Learner, Error> {
+    let (q, theta_q) =
+        store::decode_with_loss::<Q16_16, _, _, P>(&model(), SoftmaxCrossEntropy, bytes)?;
+    let (f, theta_f) =
+        store::decode_with_loss::<f32, _, _, P>(&model(), SoftmaxCrossEntropy, bytes)?;
+    Ok(Learner::Cml {
+        shift: shift_support(o),
+        query_shifts: o.query_shifts,
+        test_steps: o.test_steps,
+        q,
+        theta_q: Box::new(theta_q),
+        f,
+        theta_f: Box::new(theta_f),
+    })
 }
 
 /// No meta-learning: the initial θ with λ ≈ 0, plain gradient descent with its own steps and
-/// rate (`no_meta.*`); `shifted`: on the support shifted as `--shift-support` says.
+/// rate (`no_meta.*`); `shifted`: with CML's test-time shifts (`--shift-support`,
+/// `--query-shifts`).
 pub fn no_meta(o: &Options, shifted: bool) -> Result<Learner, Error> {
     let (key, name) = if shifted {
         (
@@ -426,6 +475,7 @@ pub fn no_meta(o: &Options, shifted: bool) -> Result<Learner, Error> {
         } else {
             ShiftSupport::default()
         },
+        query_shifts: shifted && o.query_shifts,
         rule: plain_rule(o.hyper.no_meta_steps, o.hyper.no_meta_lr)?,
         theta: Box::new(initial_theta(o, NO_LAMBDA)?),
     })
@@ -461,6 +511,7 @@ pub fn reptile(
             key,
             name,
             shift: ShiftSupport::default(),
+            query_shifts: false,
             rule,
             theta,
         },
@@ -492,6 +543,7 @@ pub fn maml(
             key,
             name,
             shift: ShiftSupport::default(),
+            query_shifts: false,
             rule,
             theta,
         },
