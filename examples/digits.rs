@@ -18,6 +18,11 @@
 //! and MAML (meta-trained by the same driver, task stream, budget and validation as CML).
 //! `--method NAME` runs one alone. A table goes to stdout, then one JSON line.
 //! `--validate-only` stops before the held-out sets: what settings are judged on.
+//! `--shift-support K` meta-trains and adapts CML on each support image followed by its four
+//! one-pixel shifts (`tinycml::digits::shift`) in tasks of at most K shots per class, and
+//! adds rows for no meta-learning and nearest class mean with the same shifted support;
+//! `--test-steps N` gives CML's adaptation N steps at test; `--theta PATH` adapts an
+//! exported θ instead of meta-training one.
 //! `--dump-heldout PATH` writes the held-out sets as JSON (format in `digits/heldout.rs`) so
 //! that other libraries can be measured on exactly the same tasks.
 //!
