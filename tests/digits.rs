@@ -408,6 +408,10 @@ fn an_unknown_method_or_setting_is_a_clear_error() {
     let shifting = parse(&strings(&["--shift-support", "1"])).unwrap();
     assert_eq!(shifting.shift_support, 1);
     assert!(parse(&strings(&["--shift-support", "-1"])).is_err());
+    assert!(
+        parse(&strings(&["--shift-support", "5"])).is_err(),
+        "5-shot tasks with their shifts do not fit the support buffers"
+    );
 }
 
 #[test]

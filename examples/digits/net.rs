@@ -8,9 +8,11 @@ use tinycml::*;
 /// The classifier every method adapts: 64-32-32-5, ReLU, softmax cross-entropy.
 pub type Net = Network<PIXELS, Layer<32, Layer<32, Layer<HELDOUT_WAYS>>>>;
 pub const P: usize = Net::PARAMS;
-/// Support capacity (5-way 5-shot, each image with its four one-pixel shifts when the
-/// support is shifted: `--shift-support 5`) and query capacity (5 ways × 15).
-pub const S: usize = heldout::S * VARIANTS;
+/// Support capacity (5-way 5-shot, or 5-way 1-shot with each image's four one-pixel shifts:
+/// `--shift-support 1`) and query capacity (5 ways × 15).
+pub const S: usize = heldout::S;
+// A 1-shot task with its shifts (`--shift-support 1`) fits the support buffer.
+const _: () = assert!(HELDOUT_WAYS * VARIANTS <= S);
 pub const Q: usize = heldout::Q;
 pub type DigitTask<A> = Task<A, PIXELS, S, Q, Class>;
 pub type Rule<N> = Cml<N, Net, P, SoftmaxCrossEntropy>;
