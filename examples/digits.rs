@@ -18,6 +18,11 @@
 //! and MAML (meta-trained by the same driver, task stream, budget and validation as CML).
 //! `--method NAME` runs one alone. A table goes to stdout, then one JSON line.
 //! `--validate-only` stops before the held-out sets: what settings are judged on.
+//! `--shift-support K` meta-trains and adapts CML on each support image followed by its four
+//! one-pixel shifts (`tinycml::digits::shift`) in tasks of at most K shots per class, and
+//! adds rows for no meta-learning and nearest class mean with the same shifted support;
+//! `--test-steps N` gives CML's adaptation N steps at test; `--theta PATH` adapts an
+//! exported θ instead of meta-training one.
 //! `--dump-heldout PATH` writes the held-out sets as JSON (format in `digits/heldout.rs`) so
 //! that other libraries can be measured on exactly the same tasks.
 //!
@@ -59,6 +64,7 @@ use args::{parse, Method, Options, USAGE};
 use evaluation::{held_out, judge_tasks, Stats};
 use family::Family;
 use learners::Learner;
+use net::ShiftSupport;
 use report::Row;
 use serde_json::{json, Map, Value};
 use std::process::ExitCode;
@@ -128,6 +134,8 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
             class: o.warp,
             image: o.jitter,
         },
+        // CML's own tasks shift their support (`learners::cml`); the other methods' do not.
+        shift: ShiftSupport::default(),
     };
     let names: Vec<&str> = o.methods.iter().map(|m| m.name()).collect();
     eprintln!(
@@ -142,6 +150,12 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let mut trainings = Vec::new();
     for &method in &o.methods {
         match method {
+            Method::Cml if o.theta.is_some() => {
+                let path = o.theta.as_deref().unwrap_or_default();
+                let bytes = std::fs::read(path).map_err(|e| format!("--theta {path}: {e}"))?;
+                learners.push(learners::cml_from(o, &bytes)?);
+                eprintln!("CML: adapting θ from {path}, not meta-trained in this run");
+            }
             Method::Cml => {
                 let (learner, bytes, record) = learners::cml(o, &family)?;
                 if let Some(path) = &o.export {
@@ -156,8 +170,23 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
                 learners.push(learner);
                 trainings.push(record);
             }
-            Method::NoMeta => learners.push(learners::no_meta(o)?),
-            Method::Ncm => learners.push(Learner::Ncm),
+            // With shifted support, these two also run with it, beside their plain rows.
+            Method::NoMeta => {
+                learners.push(learners::no_meta(o, false)?);
+                if o.shift_support > 0 || o.query_shifts {
+                    learners.push(learners::no_meta(o, true)?);
+                }
+            }
+            Method::Ncm => {
+                learners.push(Learner::Ncm {
+                    shift: ShiftSupport::default(),
+                });
+                if o.shift_support > 0 {
+                    learners.push(Learner::Ncm {
+                        shift: learners::shift_support(o),
+                    });
+                }
+            }
             Method::Transfer => {
                 let (learner, record) = learners::transfer(o, &family)?;
                 learners.push(learner);
@@ -185,6 +214,7 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
             let [one, five] = judge
                 .each_ref()
                 .map(|set| learner.accuracies(set, o.threads));
+            let (one, five) = (one?, five?);
             one.iter()
                 .zip(&five)
                 .map(|(a, b)| [Stats::of(&a.0, a.1).mean, Stats::of(&b.0, b.1).mean])
@@ -260,6 +290,7 @@ fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
         let [one, five] = sets
             .each_ref()
             .map(|set| learner.accuracies(set, o.threads));
+        let (one, five) = (one?, five?);
         for (a, b) in one.iter().zip(&five) {
             rows[at].sets = [Stats::of(&a.0, a.1), Stats::of(&b.0, b.1)];
             at += 1;

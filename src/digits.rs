@@ -36,6 +36,12 @@
 //!
 //! Nothing else is drawn. A 180° six looks like a nine: that is part of this benchmark.
 //!
+//! ## Shifted support
+//!
+//! [`shift`] makes the four one-pixel shifts of an image in a caller's buffer, and a task
+//! whose every support image is followed by them: more shots per class that a device makes
+//! for itself, for a learner meta-trained to adapt on them.
+//!
 //! ## The held-out sets
 //!
 //! [`heldout`]: 500 tasks of 5-way 1-shot and 500 of 5-way 5-shot, 15 query images per class,
@@ -63,6 +69,8 @@ use crate::task::{Class, Shot, Task};
 use crate::Error;
 use core::fmt;
 use heapless::Vec;
+
+pub mod shift;
 
 /// The digits file, `data/digits/digits.bin`, embedded in the library.
 pub static BUNDLED: [u8; 116_813] = *include_bytes!("../data/digits/digits.bin");

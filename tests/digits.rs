@@ -4,7 +4,7 @@
 //! baselines: its flags parse (and refuse what they should), transfer's new head learns, its
 //! pre-training sees digits 0–4 only and lowers its validation loss, and MAML's second-order
 //! gradient matches finite differences. Warped training tasks keep their labels and classes
-//! and leave validation tasks alone.
+//! and leave validation tasks alone; shifted support follows each image with its shifts.
 
 #[path = "../examples/digits/args.rs"]
 #[allow(dead_code)]
@@ -377,8 +377,9 @@ fn every_method_name_parses_and_all_means_all() {
     assert_eq!(full.methods, [Method::Cml, Method::NoMeta, Method::Ncm]);
     assert_eq!(full.threads, 1, "--full meta-trains on one core");
     let judging = parse(&strings(&["--split-validation"])).unwrap();
-    assert_eq!(judging.methods, [Method::Cml, Method::NoMeta]);
+    assert_eq!(judging.methods, [Method::Cml, Method::NoMeta, Method::Ncm]);
     assert!(judging.validate_only);
+    assert_eq!(judging.shift_support, 0, "shifted support only when asked");
     let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
     assert_eq!(
         names,
@@ -404,6 +405,13 @@ fn an_unknown_method_or_setting_is_a_clear_error() {
     assert!(parse(&strings(&["--method", "ncm", "--export", "x.bin"])).is_err());
     assert!(parse(&strings(&["--full", "--smoke"])).is_err());
     assert!(parse(&strings(&["--seconds", "-1"])).is_err());
+    let shifting = parse(&strings(&["--shift-support", "1"])).unwrap();
+    assert_eq!(shifting.shift_support, 1);
+    assert!(parse(&strings(&["--shift-support", "-1"])).is_err());
+    assert!(
+        parse(&strings(&["--shift-support", "5"])).is_err(),
+        "5-shot tasks with their shifts do not fit the support buffers"
+    );
 }
 
 #[test]
@@ -628,19 +636,24 @@ fn nearest_class_mean_is_perfect_on_copies_and_median_is_the_middle() {
     assert_eq!(stats.diverged, 1);
 }
 
-/// Warped training tasks: the same classes, labels and draw as unwarped ones from the same
-/// seed, images changed and still in [0, 1]; validation tasks are never warped.
-#[test]
-fn warps_change_training_images_only() {
-    use tinycml::train::TaskSource;
-    let family = |class, image| family::Family {
+/// The meta-training family with warps of these strengths, its support shifted or not.
+fn family(class: f64, image: f64, shift_up_to: usize) -> family::Family {
+    family::Family {
         data: Digits::bundled(),
         mix: true,
         train_pool: Split::MetaTrain.classes().to_vec(),
         validation_pool: Split::MetaTrain.classes().to_vec(),
         warp: warp::WarpStrength { class, image },
-    };
-    let (plain, warped) = (family(0.0, 0.0), family(1.5, 1.0));
+        shift: net::ShiftSupport { up_to: shift_up_to },
+    }
+}
+
+/// Warped training tasks: the same classes, labels and draw as unwarped ones from the same
+/// seed, images changed and still in [0, 1]; validation tasks are never warped.
+#[test]
+fn warps_change_training_images_only() {
+    use tinycml::train::TaskSource;
+    let (plain, warped) = (family(0.0, 0.0, 0), family(1.5, 1.0, 0));
     let mut changed = 0;
     for seed in 0..20 {
         let a = plain.train_task(&mut SplitMix64::new(seed)).unwrap();
@@ -667,4 +680,46 @@ fn warps_change_training_images_only() {
     }
     // 20 tasks of 10 or 30 shots: every image should be moved by its warp.
     assert!(changed >= 190, "only {changed} warped images differ");
+}
+
+/// With the support of 1-shot tasks shifted, such a training or validation task is the task
+/// drawn without it (the shifts draw nothing), each support image followed by its four
+/// one-pixel shifts, the query untouched; 5-shot tasks are left as drawn.
+#[test]
+fn shifted_support_follows_each_image_with_its_shifts() {
+    use tinycml::digits::shift::{shifted, ONE_PIXEL, VARIANTS};
+    use tinycml::train::TaskSource;
+    let (plain, with_shifts) = (family(1.5, 1.0, 0), family(1.5, 1.0, 1));
+    let mut one_shot = 0;
+    for seed in 0..10 {
+        let pairs = [
+            (
+                plain.train_task(&mut SplitMix64::new(seed)).unwrap(),
+                with_shifts.train_task(&mut SplitMix64::new(seed)).unwrap(),
+            ),
+            (
+                plain.validation_task(&mut SplitMix64::new(seed)).unwrap(),
+                with_shifts
+                    .validation_task(&mut SplitMix64::new(seed))
+                    .unwrap(),
+            ),
+        ];
+        for (a, b) in pairs {
+            assert_eq!(a.query(), b.query());
+            if a.support().len() > 5 {
+                assert_eq!(a.support(), b.support(), "5-shot tasks are not shifted");
+                continue;
+            }
+            one_shot += 1;
+            assert_eq!(b.support().len(), VARIANTS * a.support().len());
+            for (shot, group) in a.support().iter().zip(b.support().chunks(VARIANTS)) {
+                assert_eq!(group[0], *shot);
+                for (&(down, right), copy) in ONE_PIXEL.iter().zip(&group[1..]) {
+                    assert_eq!(copy.y, shot.y);
+                    assert_eq!(copy.x, shifted(&shot.x, down, right, 0.0));
+                }
+            }
+        }
+    }
+    assert!(one_shot >= 5, "only {one_shot} of 20 tasks were 1-shot");
 }

@@ -9,11 +9,12 @@ usage: cargo run --release --example digits -- [--method NAME] [--full | --smoke
            [--export PATH] [--plot PATH] [--set KEY=VALUE]...
            [--validate-only] [--split-validation] [--warp X] [--jitter X]
            [--free-steps N] [--free-lr X] [--beta X] [--lambda X] [--train-shots mix|5]
+           [--shift-support K] [--query-shifts] [--test-steps N] [--theta PATH]
        cargo run --release --example digits -- --dump-heldout PATH
 
   --method NAME   cml, no-meta, ncm, transfer, reptile, maml, or all (every one of them;
                   the default, except with --full: cml, no-meta and ncm; and with
-                  --validate-only or --split-validation: cml and no-meta)
+                  --validate-only or --split-validation: cml, no-meta and ncm)
   --full          540 s of meta-training on one thread for each trained method chosen
   --seconds S     budget of CML, or of the one method chosen (default 120 s)
   --baseline-seconds S   budget of each trained baseline when several methods run (10 s)
@@ -22,6 +23,15 @@ usage: cargo run --release --example digits -- [--method NAME] [--full | --smoke
   --tasks N       evaluate the first N tasks of each held-out set (default 500)
   --warp X        strength of each training class's random warp into a new class
                   (default 1.5; 0: off); --jitter X the same for each image (default 1)
+  --shift-support K  tasks with at most K (0 or 1) support images per class adapt on each image
+                  followed by its four one-pixel shifts, in CML's meta-training and at test
+                  (no meta-learning and nearest class mean get rows with the same shifted
+                  support beside their plain ones); 0: off (default)
+  --query-shifts  CML (and that no meta-learning row) classify each query image by the
+                  mean softmax over it and its four one-pixel shifts
+  --test-steps N  CML's adaptation steps at test (default: its free phase's)
+  --theta PATH    adapt CML's θ exported by an earlier run (--export) instead of
+                  meta-training it (its settings: those of that run)
   --plot PATH     SVG: accuracy against adaptation steps, and held-out tasks adapted
   --set KEY=VALUE a baseline's setting; keys: no_meta.{steps,lr},
                   reptile.{steps,lr,outer_lr,test_steps},
@@ -349,8 +359,26 @@ pub struct Options {
     pub warp: f64,
     pub jitter: f64,
     pub split_validation: bool,
+    /// Tasks with at most this many support images per class adapt on each image followed
+    /// by its four one-pixel shifts (`tinycml::digits::shift`), in CML's meta-training and
+    /// at test; 0: none, 1: 1-shot tasks (the most the support buffers hold). Judged with 300 meta-iterations of 128 tasks (seed 1, one thread),
+    /// CML q16.16 1-shot / 5-shot % on `--split-validation` (digits 3–4 unseen): 0: 86.4 /
+    /// 94.8; 5 (every task, with buffers of 125 shots then): 87.9 / 89.4; 1: 87.5 / 95.0. On validation tasks of the
+    /// training classes (`--validate-only`): 0: 80.6 / 91.8; 1: 80.8 / 92.6.
+    pub shift_support: usize,
+    /// Whether CML classifies each query image with its four one-pixel shifts. Judged on
+    /// the `--shift-support 1` θ above (`--theta`): 87.2 / 93.9 % on digits 3–4 against
+    /// 87.5 / 95.0 without (and 89.0 / 94.3 with 100 test steps): not used.
+    pub query_shifts: bool,
+    /// CML's adaptation steps at test, if not its free phase's (40). On the `--shift-support
+    /// 1` θ: 80 steps 89.1 / 95.2 % on digits 3–4 (160: the same; the pull to ω has settled)
+    /// and 82.0 / 93.2 % on the training classes (40: 87.5 / 95.0 and 80.8 / 92.6). On the
+    /// θ without shifts, 80 steps: 86.2 / 95.2 and 80.6 / 92.7.
+    pub test_steps: Option<u32>,
     /// Where to write the exported θ (`store` format v3).
     pub export: Option<String>,
+    /// An exported θ to adapt instead of meta-training CML.
+    pub theta: Option<String>,
     /// Where to write the SVG figure.
     pub plot: Option<String>,
     pub hyper: Hyper,
@@ -429,7 +457,11 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         warp: 1.5,
         jitter: 1.0,
         split_validation: false,
+        shift_support: 0,
+        query_shifts: false,
+        test_steps: None,
         export: None,
+        theta: None,
         plot: None,
         hyper: Hyper::default(),
     };
@@ -470,6 +502,21 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                     other => return Err(format!("--train-shots: mix or 5, not {other}")),
                 }
             }
+            "--shift-support" => {
+                o.shift_support = match value()?.as_str() {
+                    "0" => 0,
+                    "1" => 1,
+                    other => {
+                        // 5-shot tasks with their shifts would need support buffers of 125
+                        // shots; measured with them, shifting every task lost 5 points at
+                        // 5-shot (see `shift_support`).
+                        return Err(format!("--shift-support: 0 or 1, not {other}"));
+                    }
+                }
+            }
+            "--query-shifts" => o.query_shifts = true,
+            "--test-steps" => o.test_steps = Some(value()?.parse().map_err(|e| bad(&e))?),
+            "--theta" => o.theta = Some(value()?.clone()),
             "--export" => o.export = Some(value()?.clone()),
             "--plot" => o.plot = Some(value()?.clone()),
             "--set" => o.hyper.set(value()?)?,
@@ -490,14 +537,18 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
     }
     o.methods = method.unwrap_or_else(|| {
         if o.validate_only {
-            // What judging CML's settings needs, as before the baselines came.
-            vec![Method::Cml, Method::NoMeta]
+            // What judging CML's settings needs: the floor of no learning, and of no
+            // meta-learning.
+            vec![Method::Cml, Method::NoMeta, Method::Ncm]
         } else if o.full {
             vec![Method::Cml, Method::NoMeta, Method::Ncm]
         } else {
             Method::DEFAULT.to_vec()
         }
     });
+    if o.export.is_some() && o.theta.is_some() {
+        return Err("--theta adapts an exported θ; --export writes a trained one".into());
+    }
     if o.export.is_some() && !o.runs(Method::Cml) {
         return Err("--export writes CML's θ: it needs --method cml or all".into());
     }

@@ -2,8 +2,8 @@
 //! per-task accuracies and their summary.
 
 use crate::family::Family;
-use crate::net::{DigitTask, QAct, Rule, P, Q, S};
-use tinycml::digits::{self, Digits, QUERY_PER_CLASS};
+use crate::net::{DigitTask, QAct, Rule, ShiftSupport, P, Q, S};
+use tinycml::digits::{self, shift, Digits, HELDOUT_WAYS, PIXELS, QUERY_PER_CLASS};
 use tinycml::train;
 use tinycml::*;
 
@@ -77,16 +77,60 @@ pub fn par_map<T: Sync, R: Send>(
 
 /// Per task: the query accuracy after adapting θ to the support shots for `steps` (`None`:
 /// the rule's `free_steps`), and how many tasks diverged (they keep ω's accuracy: what a
-/// device that refuses diverged weights keeps). See [`train::evaluate`].
+/// device that refuses diverged weights keeps). See [`train::evaluate`]. With
+/// `query_shifts`, each query image is classified as [`shift_ensemble`] does.
 pub fn accuracies<N: Precision>(
     cml: &Rule<N>,
     theta: &ComplexSynapse<N, P>,
     tasks: &[DigitTask<N::Act>],
     steps: Option<u32>,
+    query_shifts: bool,
     threads: usize,
 ) -> (Vec<f64>, usize) {
-    let evaluation = train::evaluate(cml, theta, tasks, steps, threads);
-    (evaluation.accuracies, evaluation.diverged)
+    if !query_shifts {
+        let evaluation = train::evaluate(cml, theta, tasks, steps, threads);
+        return (evaluation.accuracies, evaluation.diverged);
+    }
+    let judged = par_map(tasks, threads, |task| {
+        let mut phi = Box::new([N::Param::ZERO; P]);
+        let mut grad = Box::new([N::Param::ZERO; P]);
+        let mut sat = Saturations::default();
+        // Diverged as `train::evaluate` judges it: adaptation failed or left a loss that is
+        // not finite; such a task keeps ω.
+        let adapted = cml.adapt(theta, task, steps, &mut phi, &mut grad).is_ok()
+            && cml.query_loss(&phi, task, &mut sat).to_f64().is_finite();
+        let weights = if adapted { &*phi } else { theta.omega() };
+        let right = task
+            .query()
+            .iter()
+            .filter(|shot| shift_ensemble(cml, weights, &shot.x) == usize::from(shot.y.0))
+            .count();
+        (right as f64 / task.query().len().max(1) as f64, !adapted)
+    });
+    let diverged = judged.iter().filter(|j| j.1).count();
+    (judged.into_iter().map(|j| j.0).collect(), diverged)
+}
+
+/// The class weights `phi` give an image when it is judged with its four one-pixel shifts:
+/// the largest mean softmax over the five.
+pub fn shift_ensemble<N: Precision>(
+    cml: &Rule<N>,
+    phi: &[N::Param; P],
+    x: &[N::Act; PIXELS],
+) -> usize {
+    let mut shifts = [[N::Act::ZERO; PIXELS]; 4];
+    shift::write_shifts(x, N::Act::ZERO, &mut shifts);
+    let mut mean = [0.0f64; HELDOUT_WAYS];
+    for image in core::iter::once(x).chain(&shifts) {
+        let outputs = cml.predict_act(phi, image);
+        let logits: Vec<f64> = outputs.as_ref().iter().map(|v| v.to_f64()).collect();
+        let top = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = logits.iter().map(|l| (l - top).exp()).sum();
+        for (m, l) in mean.iter_mut().zip(&logits) {
+            *m += (l - top).exp() / total;
+        }
+    }
+    loss::argmax(&mean)
 }
 
 /// One set of tasks in every number format a method adapts in.
@@ -104,6 +148,21 @@ impl Sets {
             q: tasks.iter().map(Task::convert).collect::<Result<_, _>>()?,
             f: tasks.to_vec(),
             d: tasks.iter().map(Task::convert).collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The same tasks as a learner with `shift` adapts on them, in every format.
+    pub fn shifted(&self, shift: ShiftSupport) -> Result<Self, Error> {
+        fn each<A: Scalar>(
+            tasks: &[DigitTask<A>],
+            shift: ShiftSupport,
+        ) -> Result<Vec<DigitTask<A>>, Error> {
+            tasks.iter().map(|task| shift.apply(task.clone())).collect()
+        }
+        Ok(Sets {
+            q: each(&self.q, shift)?,
+            f: each(&self.f, shift)?,
+            d: each(&self.d, shift)?,
         })
     }
 

@@ -1,7 +1,9 @@
 //! The meta-training task source: 5-way tasks of digits 0–4 (the training classes), with
 //! each class warped into a new one (`warp.rs`); validation tasks from their own pool, never
-//! warped.
+//! warped. With shifted support, the support images of the tasks it applies to (warped or
+//! not) are each followed by their four one-pixel shifts, as they will be at test time.
 
+use crate::net::ShiftSupport;
 use crate::warp::{Warp, WarpStrength};
 use crate::{DigitTask, Q, S};
 use tinycml::digits::{ClassId, Digits, HELDOUT_WAYS, PIXELS, QUERY_PER_CLASS};
@@ -13,6 +15,7 @@ use tinycml::*;
 pub const TRAIN_QUERY: usize = 5;
 
 /// 5-way tasks of the meta-training classes (digits 0–4 at four rotations).
+#[derive(Clone)]
 pub struct Family {
     pub data: Digits<'static>,
     /// Training tasks: 1-shot or 5-shot at random (`true`), or 5-shot only.
@@ -23,6 +26,9 @@ pub struct Family {
     /// Training tasks only: how far each class is warped into a new one, and each image
     /// jittered (see `warp.rs`); zero strengths leave the tasks as drawn.
     pub warp: WarpStrength,
+    /// Which training and validation tasks have each support image followed by its four
+    /// one-pixel shifts, so that θ is meta-learned for that adaptation.
+    pub shift: ShiftSupport,
 }
 
 /// Each class of the task through its own random warp, each image through its own jitter.
@@ -50,6 +56,11 @@ fn warp(
 }
 
 impl Family {
+    /// `task` as the inner loop sees it: its support shifted when the family shifts it.
+    fn adapted_on(&self, task: DigitTask<f32>) -> Result<DigitTask<f32>, Error> {
+        self.shift.apply(task)
+    }
+
     fn draw(
         &self,
         rng: &mut SplitMix64,
@@ -78,11 +89,12 @@ impl TaskSource<f32, PIXELS, S, Q, Class> for Family {
             5
         };
         let task = self.draw(rng, shots, TRAIN_QUERY)?;
-        if self.warp.class > 0.0 || self.warp.image > 0.0 {
-            warp(rng, &task, self.warp)
+        let task = if self.warp.class > 0.0 || self.warp.image > 0.0 {
+            warp(rng, &task, self.warp)?
         } else {
-            Ok(task)
-        }
+            task
+        };
+        self.adapted_on(task)
     }
 
     fn validation_task(&self, rng: &mut SplitMix64) -> Result<DigitTask<f32>, Error> {
@@ -91,6 +103,7 @@ impl TaskSource<f32, PIXELS, S, Q, Class> for Family {
         } else {
             5
         };
-        self.draw_from(&self.validation_pool, rng, shots, QUERY_PER_CLASS)
+        let task = self.draw_from(&self.validation_pool, rng, shots, QUERY_PER_CLASS)?;
+        self.adapted_on(task)
     }
 }

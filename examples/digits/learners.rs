@@ -6,7 +6,7 @@ use crate::args::{Budget, Method, Options};
 use crate::baselines::{self, plain_rule, NO_LAMBDA};
 use crate::evaluation::{accuracies, par_map, Sets};
 use crate::family::Family;
-use crate::net::{dual_model, model, DigitTask, DualRule, DualTheta, Rule, P, Q, S};
+use crate::net::{dual_model, model, DigitTask, DualRule, DualTheta, Rule, ShiftSupport, P, Q, S};
 use crate::report::Training;
 use crate::transfer::{self, Transfer};
 use serde_json::{json, Value};
@@ -41,8 +41,14 @@ pub const CML_OUTER: Outer = Outer::Adam {
 
 /// A method ready to adapt.
 pub enum Learner {
-    /// CML's exported θ, read back in q16.16 (the device) and in f32.
+    /// CML's exported θ, read back in q16.16 (the device) and in f32; it adapts on the
+    /// support shifted as `shift` says, as it was meta-trained.
     Cml {
+        shift: ShiftSupport,
+        /// Each query image classified by the mean softmax over it and its shifts.
+        query_shifts: bool,
+        /// Adaptation steps at test (`None`: the meta-trained free phase's).
+        test_steps: Option<u32>,
         q: Rule<Q16_16>,
         theta_q: Box<ComplexSynapse<Q16_16, P>>,
         f: Rule<f32>,
@@ -52,6 +58,8 @@ pub enum Learner {
     Plain {
         key: &'static str,
         name: &'static str,
+        shift: ShiftSupport,
+        query_shifts: bool,
         rule: Rule<f32>,
         theta: Box<ComplexSynapse<f32, P>>,
     },
@@ -62,8 +70,9 @@ pub enum Learner {
         f: DualRule<f32>,
         theta_f: Box<DualTheta<f32>>,
     },
-    /// Nearest class mean in pixel space.
-    Ncm,
+    /// Nearest class mean in pixel space; the class means are taken over the support shifted
+    /// as `shift` says.
+    Ncm { shift: ShiftSupport },
     /// A pre-trained body with a new head per task, and fine-tuned.
     Transfer(Box<Transfer>),
 }
@@ -79,6 +88,34 @@ fn steps_at(config: &Config) -> String {
     format!("{} GD steps at lr {}", config.free_steps, config.free_lr)
 }
 
+/// What a row's adaptation adds when its support is shifted.
+fn shift_note(shift: ShiftSupport) -> String {
+    if shift.is_on() {
+        format!(
+            "; each support image + its 4 one-pixel shifts (tasks of ≤ {} shots per class)",
+            shift.up_to
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// What a row's adaptation adds when its query images are classified with their shifts.
+fn query_note(query_shifts: bool) -> &'static str {
+    if query_shifts {
+        "; each query image by the mean softmax over it and its 4 shifts"
+    } else {
+        ""
+    }
+}
+
+/// The support shifting of the run (`--shift-support`).
+pub fn shift_support(o: &Options) -> ShiftSupport {
+    ShiftSupport {
+        up_to: o.shift_support,
+    }
+}
+
 impl Learner {
     /// The rows this learner fills, in order.
     pub fn rows(&self, hyper: &crate::args::Hyper) -> Vec<RowName> {
@@ -88,16 +125,44 @@ impl Learner {
             adaptation,
         };
         match self {
-            Learner::Cml { f, .. } => {
-                let adapt = format!("{}, λ-weighted pull to ω", steps_at(f.config()));
+            Learner::Cml {
+                f,
+                shift,
+                query_shifts,
+                test_steps,
+                ..
+            } => {
+                let config = f
+                    .config()
+                    .with_free_steps(test_steps.unwrap_or(f.config().free_steps));
+                let adapt = format!(
+                    "{}, λ-weighted pull to ω{}{}",
+                    steps_at(&config),
+                    shift_note(*shift),
+                    query_note(*query_shifts)
+                );
                 vec![
                     row("cml_q16_16", "CML, q16.16", adapt.clone()),
                     row("cml_f32", "CML, f32 (same θ)", adapt),
                 ]
             }
             Learner::Plain {
-                key, name, rule, ..
-            } => vec![row(key, name, steps_at(rule.config()))],
+                key,
+                name,
+                shift,
+                query_shifts,
+                rule,
+                ..
+            } => vec![row(
+                key,
+                name,
+                format!(
+                    "{}{}{}",
+                    steps_at(rule.config()),
+                    shift_note(*shift),
+                    query_note(*query_shifts)
+                ),
+            )],
             Learner::Dual { f, .. } => {
                 let adapt = format!(
                     "{}, gains, shifts and read-out only (μ {})",
@@ -109,7 +174,12 @@ impl Learner {
                     row("dual_f32", "CML dual system, f32 (same θ)", adapt),
                 ]
             }
-            Learner::Ncm => vec![row(
+            Learner::Ncm { shift } if shift.is_on() => vec![row(
+                "nearest_class_mean_shifted",
+                "nearest class mean, pixels, shifted support",
+                format!("class means{}", shift_note(*shift)),
+            )],
+            Learner::Ncm { .. } => vec![row(
                 "nearest_class_mean",
                 "nearest class mean, pixels",
                 "none".into(),
@@ -146,20 +216,54 @@ impl Learner {
         }
     }
 
-    /// Per row (as [`Learner::rows`]): per-task query accuracies on `sets`, and diverged tasks.
-    pub fn accuracies(&self, sets: &Sets, threads: usize) -> Vec<(Vec<f64>, usize)> {
+    /// Which tasks this learner adapts on shifted support.
+    pub fn shift(&self) -> ShiftSupport {
+        match self {
+            Learner::Cml { shift, .. } | Learner::Plain { shift, .. } | Learner::Ncm { shift } => {
+                *shift
+            }
+            Learner::Dual { .. } | Learner::Transfer(_) => ShiftSupport::default(),
+        }
+    }
+
+    /// Per row (as [`Learner::rows`]): per-task query accuracies on `sets` (their support
+    /// shifted first for a learner that adapts so), and diverged tasks.
+    pub fn accuracies(&self, sets: &Sets, threads: usize) -> Result<Vec<(Vec<f64>, usize)>, Error> {
+        Ok(if self.shift().is_on() {
+            self.accuracies_as_given(&sets.shifted(self.shift())?, threads)
+        } else {
+            self.accuracies_as_given(sets, threads)
+        })
+    }
+
+    fn accuracies_as_given(&self, sets: &Sets, threads: usize) -> Vec<(Vec<f64>, usize)> {
         match self {
             Learner::Cml {
                 q,
                 theta_q,
                 f,
                 theta_f,
+                query_shifts,
+                test_steps,
+                ..
             } => vec![
-                accuracies(q, theta_q, &sets.q, None, threads),
-                accuracies(f, theta_f, &sets.f, None, threads),
+                accuracies(q, theta_q, &sets.q, *test_steps, *query_shifts, threads),
+                accuracies(f, theta_f, &sets.f, *test_steps, *query_shifts, threads),
             ],
-            Learner::Plain { rule, theta, .. } => {
-                vec![accuracies(rule, theta, &sets.f, None, threads)]
+            Learner::Plain {
+                rule,
+                theta,
+                query_shifts,
+                ..
+            } => {
+                vec![accuracies(
+                    rule,
+                    theta,
+                    &sets.f,
+                    None,
+                    *query_shifts,
+                    threads,
+                )]
             }
             Learner::Dual {
                 q,
@@ -170,7 +274,9 @@ impl Learner {
                 dual_accuracies(q, theta_q, &sets.q, threads),
                 dual_accuracies(f, theta_f, &sets.f, threads),
             ],
-            Learner::Ncm => vec![(par_map(&sets.d, threads, baselines::nearest_class_mean), 0)],
+            Learner::Ncm { .. } => {
+                vec![(par_map(&sets.d, threads, baselines::nearest_class_mean), 0)]
+            }
             Learner::Transfer(t) => {
                 let outcomes = transfer::evaluate(t, &sets.f, threads);
                 let diverged = outcomes.iter().filter(|o| o.diverged).count();
@@ -315,36 +421,61 @@ pub fn cml(
         outer: CML_OUTER,
         ..settings(o, Method::Cml)
     };
-    let trained = train::train(&rule, family, initial_theta(o, o.lambda)?, &settings)?;
+    let family = Family {
+        shift: shift_support(o),
+        ..family.clone()
+    };
+    let trained = train::train(&rule, &family, initial_theta(o, o.lambda)?, &settings)?;
     let bytes = trained.export(&rule)?;
-    let (q, theta_q) =
-        store::decode_with_loss::<Q16_16, _, _, P>(&model(), SoftmaxCrossEntropy, &bytes)?;
-    let (f, theta_f) =
-        store::decode_with_loss::<f32, _, _, P>(&model(), SoftmaxCrossEntropy, &bytes)?;
     let description = json!({"free_steps": config.free_steps, "free_lr": config.free_lr,
         "nudged_steps": config.nudged_steps, "beta": config.beta,
         "lambda_init": o.lambda, "train_shots": if o.mix { "1 or 5" } else { "5" },
         "warp": {"class": o.warp, "image": o.jitter}, "split_validation": o.split_validation,
-        "meta_batch": cml_meta_batch(o), "outer": "Adam 3e-3 on ω and ln λ, cosine"});
+        "meta_batch": cml_meta_batch(o), "outer": "Adam 3e-3 on ω and ln λ, cosine",
+        "shift_support_up_to_shots": o.shift_support});
     let training = record(Method::Cml, &trained, description);
-    Ok((
-        Learner::Cml {
-            q,
-            theta_q: Box::new(theta_q),
-            f,
-            theta_f: Box::new(theta_f),
-        },
-        bytes,
-        training,
-    ))
+    Ok((cml_from(o, &bytes)?, bytes, training))
+}
+
+/// CML's learner from an export (`store` format): θ read back in q16.16 and in f32, adapting
+/// with the run's test-time settings.
+pub fn cml_from(o: &Options, bytes: &[u8]) -> Result<Learner, Error> {
+    let (q, theta_q) =
+        store::decode_with_loss::<Q16_16, _, _, P>(&model(), SoftmaxCrossEntropy, bytes)?;
+    let (f, theta_f) =
+        store::decode_with_loss::<f32, _, _, P>(&model(), SoftmaxCrossEntropy, bytes)?;
+    Ok(Learner::Cml {
+        shift: shift_support(o),
+        query_shifts: o.query_shifts,
+        test_steps: o.test_steps,
+        q,
+        theta_q: Box::new(theta_q),
+        f,
+        theta_f: Box::new(theta_f),
+    })
 }
 
 /// No meta-learning: the initial θ with λ ≈ 0, plain gradient descent with its own steps and
-/// rate (`no_meta.*`).
-pub fn no_meta(o: &Options) -> Result<Learner, Error> {
+/// rate (`no_meta.*`); `shifted`: with CML's test-time shifts (`--shift-support`,
+/// `--query-shifts`).
+pub fn no_meta(o: &Options, shifted: bool) -> Result<Learner, Error> {
+    let (key, name) = if shifted {
+        (
+            "no_meta_shifted_f32",
+            "no meta-learning, shifted support, f32",
+        )
+    } else {
+        ("no_meta_f32", "no meta-learning, f32")
+    };
     Ok(Learner::Plain {
-        key: "no_meta_f32",
-        name: "no meta-learning, f32",
+        key,
+        name,
+        shift: if shifted {
+            shift_support(o)
+        } else {
+            ShiftSupport::default()
+        },
+        query_shifts: shifted && o.query_shifts,
         rule: plain_rule(o.hyper.no_meta_steps, o.hyper.no_meta_lr)?,
         theta: Box::new(initial_theta(o, NO_LAMBDA)?),
     })
@@ -379,6 +510,8 @@ pub fn reptile(
         Learner::Plain {
             key,
             name,
+            shift: ShiftSupport::default(),
+            query_shifts: false,
             rule,
             theta,
         },
@@ -409,6 +542,8 @@ pub fn maml(
         Learner::Plain {
             key,
             name,
+            shift: ShiftSupport::default(),
+            query_shifts: false,
             rule,
             theta,
         },

@@ -101,23 +101,35 @@ fn lines(learners: &[Learner], rows: &[Row], sets: &[Sets; 2], threads: usize) -
         d: Vec::new(),
     };
     let subsets = sets.each_ref().map(first);
+    // The same tasks for the learners that adapt on the support and its shifts.
     let mut out = Vec::new();
     for learner in learners {
+        let shifted;
+        let subsets: [&Sets; 2] = if learner.shift().is_on() {
+            shifted = match subsets.each_ref().map(|s| s.shifted(learner.shift())) {
+                [Ok(one), Ok(five)] => [one, five],
+                _ => continue,
+            };
+            shifted.each_ref()
+        } else {
+            subsets.each_ref()
+        };
         match learner {
             Learner::Cml {
                 q,
                 theta_q,
                 f,
                 theta_f,
+                ..
             } => {
                 out.push(Line {
                     label: "CML, q16.16".into(),
-                    values: subsets.each_ref().map(|s| curve(q, theta_q, &s.q, threads)),
+                    values: subsets.map(|s| curve(q, theta_q, &s.q, threads)),
                     dashed: false,
                 });
                 out.push(Line {
                     label: "CML, f32".into(),
-                    values: subsets.each_ref().map(|s| curve(f, theta_f, &s.f, threads)),
+                    values: subsets.map(|s| curve(f, theta_f, &s.f, threads)),
                     dashed: true,
                 });
             }
@@ -125,17 +137,15 @@ fn lines(learners: &[Learner], rows: &[Row], sets: &[Sets; 2], threads: usize) -
                 name, rule, theta, ..
             } => out.push(Line {
                 label: format!("{name} (lr {})", rule.config().free_lr),
-                values: subsets
-                    .each_ref()
-                    .map(|s| curve(rule, theta, &s.f, threads)),
+                values: subsets.map(|s| curve(rule, theta, &s.f, threads)),
                 dashed: false,
             }),
-            Learner::Ncm | Learner::Transfer(_) | Learner::Dual { .. } => {}
+            Learner::Ncm { .. } | Learner::Transfer(_) | Learner::Dual { .. } => {}
         }
     }
     // Methods without a step count: their held-out mean (all tasks evaluated) as a level.
     for row in rows {
-        if row.key == "nearest_class_mean" || row.key.starts_with("transfer") {
+        if row.key.starts_with("nearest_class_mean") || row.key.starts_with("transfer") {
             out.push(Line {
                 label: format!("{} (all tasks)", row.name),
                 values: row.sets.map(|s| vec![s.mean]),
@@ -217,30 +227,40 @@ fn image(svg: &mut String, pixels: &[f64; PIXELS], x: f64, y: f64, scale: f64, b
     svg.push('\n');
 }
 
+/// The labels weights adapted to `task`'s support give its query images.
+fn adapted<N: Precision>(
+    rule: &Rule<N>,
+    theta: &ComplexSynapse<N, P>,
+    task: &DigitTask<f32>,
+) -> Option<Vec<usize>> {
+    let task = task.convert::<N::Act>().ok()?;
+    let mut phi = Box::new([N::Param::ZERO; P]);
+    let mut grad = Box::new([N::Param::ZERO; P]);
+    let weights = match rule.adapt(theta, &task, None, &mut phi, &mut grad) {
+        Ok(_) => &*phi,
+        Err(_) => theta.omega(),
+    };
+    task.query()
+        .iter()
+        .map(|s| {
+            let outputs = rule.predict_act(weights, &s.x);
+            Some(loss::argmax(outputs.as_ref()))
+        })
+        .collect()
+}
+
 /// The labels a learner gives a task's query images after adapting to it: the first learner
 /// of the run (CML in q16.16 when it ran).
 fn predictions(learners: &[Learner], task: &DigitTask<f32>) -> Option<(String, Vec<usize>)> {
-    fn adapted<N: Precision>(
-        rule: &Rule<N>,
-        theta: &ComplexSynapse<N, P>,
-        task: &DigitTask<f32>,
-    ) -> Option<Vec<usize>> {
-        let task = task.convert::<N::Act>().ok()?;
-        let mut phi = Box::new([N::Param::ZERO; P]);
-        let mut grad = Box::new([N::Param::ZERO; P]);
-        let weights = match rule.adapt(theta, &task, None, &mut phi, &mut grad) {
-            Ok(_) => &*phi,
-            Err(_) => theta.omega(),
-        };
-        task.query()
-            .iter()
-            .map(|s| {
-                let outputs = rule.predict_act(weights, &s.x);
-                Some(loss::argmax(outputs.as_ref()))
-            })
-            .collect()
-    }
-    learners.iter().find_map(|learner| match learner {
+    learners.iter().find_map(|learner| {
+        let task = learner.shift().apply(task.clone()).ok()?;
+        predicted_by(learner, &task)
+    })
+}
+
+/// The labels `learner` gives `task`'s query images after adapting to its support as given.
+fn predicted_by(learner: &Learner, task: &DigitTask<f32>) -> Option<(String, Vec<usize>)> {
+    match learner {
         Learner::Cml { q, theta_q, .. } => {
             Some(("CML, q16.16".to_string(), adapted(q, theta_q, task)?))
         }
@@ -249,11 +269,11 @@ fn predictions(learners: &[Learner], task: &DigitTask<f32>) -> Option<(String, V
         } => Some((name.to_string(), adapted(rule, theta, task)?)),
         Learner::Transfer(t) => Some(("transfer, new head".to_string(), t.head_labels(task)?)),
         Learner::Dual { .. } => None,
-        Learner::Ncm => Some((
+        Learner::Ncm { .. } => Some((
             "nearest class mean".to_string(),
             baselines::nearest_class_mean_labels(&task.convert().ok()?),
         )),
-    })
+    }
 }
 
 /// The SVG figure of a run.
