@@ -2,7 +2,7 @@
 //! fleet (`fleet/`, a Flower app) computes in a round, in Q16.16 — the precision and the
 //! library calls of the Cortex-M4F fleet firmware, which a test checks bit for bit.
 //!
-//! - `init`: the fleet's starting θ (1-40-40-1 tanh, seeded ω, λ = 1, the boards' on-device
+//! - `init`: the fleet's starting θ (1-16-16-1 tanh, seeded ω, λ = 1, the boards' on-device
 //!   settings), as a format-5 export in the device's Q8.24 bits.
 //! - `step`: reads θ (every field and the checksum checked by the library's decoder), runs
 //!   `--steps` CML meta-steps on the device's own task stream (its seed, id, round and
