@@ -50,10 +50,21 @@ class Faults:
             return None
         return GARBAGE_KINDS[(device + server_round) % len(GARBAGE_KINDS)]
 
-    def garbage_replies(self, rounds: int) -> int:
-        """Garbage replies that reach the server in `rounds` rounds (those not dropped)."""
-        return sum(1 for r in range(1, rounds + 1) for d in self.garbage_devices()
-                   if not self.drops(d, r))
+    def dropouts(self, rounds: int) -> int:
+        """Device rounds that end in a dropout."""
+        return sum(1 for r in range(1, rounds + 1) for d in range(self.devices)
+                   if self.drops(d, r))
+
+    def garbage_replies(self, rounds: int) -> dict[str, int]:
+        """Garbage replies that reach the server in `rounds` rounds (those not dropped), by
+        kind."""
+        counts: dict[str, int] = {}
+        for r in range(1, rounds + 1):
+            for d in sorted(self.garbage_devices()):
+                if not self.drops(d, r):
+                    kind = self.garbage_kind(d, r)
+                    counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
 
 def _with_crc(body: bytes) -> bytes:

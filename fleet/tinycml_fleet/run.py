@@ -145,6 +145,7 @@ def main(argv: list[str]) -> int:
         Path(args.out).write_bytes(results[f"theta_{args.rounds}"])
 
     fleet_tasks = strategy.accepted * args.steps
+    plan = faults.Faults(args.seed, args.devices, args.dropout, args.garbage)
     report = {
         "devices": args.devices,
         "qemu_devices": args.qemu_devices,
@@ -163,8 +164,9 @@ def main(argv: list[str]) -> int:
         "failed_replies": strategy.failures,
         "rejected_updates": sum(strategy.rejected.values()),
         "rejected_by_reason": dict(strategy.rejected),
-        "garbage_replies": faults.Faults(args.seed, args.devices, args.dropout,
-                                         args.garbage).garbage_replies(args.rounds),
+        "garbage_replies": sum(plan.garbage_replies(args.rounds).values()),
+        "garbage_by_kind": plan.garbage_replies(args.rounds),
+        "expected_dropouts": plan.dropouts(args.rounds),
         "fleet_task_evaluations": fleet_tasks,
         "bytes_per_device_round": max(strategy.bytes_up, default=0),
         "bytes_down_per_device_round": max(strategy.bytes_down, default=0),

@@ -60,7 +60,7 @@ class ValidatedExports(Strategy):
         self.accepted = 0
         self.tasks_used = 0
         self.bytes_down: list[int] = []
-        self.bytes_up: list[int] = []
+        self.bytes_up: list[int] = []  # accepted replies' exports
 
     def summary(self) -> None:
         log(INFO, "\t├──> θ as format-5 exports, replies validated before %s",
@@ -90,7 +90,6 @@ class ValidatedExports(Strategy):
                 passed.append(reply)
                 continue
             data = export_bytes(reply.content["arrays"])
-            self.bytes_up.append(len(data))
             try:
                 omega, lam = exports.validate(self.template, data)
             except exports.Rejected as why:
@@ -99,6 +98,7 @@ class ValidatedExports(Strategy):
                     reply.metadata.src_node_id, why)
                 continue
             tasks = int(reply.content["metrics"]["tasks-used"])
+            self.bytes_up.append(len(data))
             self.accepted += 1
             self.tasks_used += tasks
             reply.content = RecordDict({"arrays": theta_record(omega, lam),
