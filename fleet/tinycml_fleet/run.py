@@ -106,6 +106,9 @@ def main(argv: list[str]) -> int:
         results["strategy"] = strategy
 
         def evaluate(server_round: int, arrays) -> MetricRecord | None:
+            print(f"fleet: round {server_round}/{args.rounds} done at "
+                  f"{time.monotonic() - started:.0f} s, {strategy.accepted} updates accepted",
+                  file=sys.stderr, flush=True)
             if server_round not in (0, args.rounds):
                 return None
             data = exports.encode(template, *theta_arrays(arrays))

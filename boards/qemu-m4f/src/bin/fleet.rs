@@ -86,15 +86,20 @@ fn round(
 ) -> Result<(), Failure> {
     let len = read_file("theta.tcml\0", export).map_err(|()| Failure::File("theta.tcml"))?;
     let given = read_file("args.txt\0", args).map_err(|()| Failure::File("args.txt"))?;
-    let (stream, steps, meta_lr) = parse_arguments(&args[..given])?;
-    let (cml, mut theta) = store::decode::<Q16_16, _, P>(&network(), &export[..len])?;
+    let text = args.get(..given).ok_or(Failure::Arguments)?;
+    let (stream, steps, meta_lr) = parse_arguments(text)?;
+    let bytes = export.get(..len).ok_or(Failure::File("theta.tcml"))?;
+    let (cml, mut theta) = store::decode::<Q16_16, _, P>(&network(), bytes)?;
     let report = device::local_round(&cml, &mut theta, ws, &stream, steps, meta_lr)?;
     let written = store::encode_as(&cml, &theta, DEVICE_VALUES, export)?;
     console.line(&format(format_args!(
         "fleet-report: tasks {} dropped {}",
         report.used, report.dropped
     )));
-    for chunk in export[..written].chunks(48) {
+    let written = export
+        .get(..written)
+        .ok_or(Failure::Library(tinycml::Error::CorruptState))?;
+    for chunk in written.chunks(48) {
         let mut line = format(format_args!("fleet-theta: "));
         for byte in chunk {
             let _ = fmt::Write::write_fmt(&mut line, format_args!("{byte:02x}"));
