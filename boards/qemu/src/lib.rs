@@ -28,7 +28,7 @@ use cortex_m_semihosting::{debug, hio};
 use tinycml_app::{bench::Meter, console::format, Console};
 
 mod files;
-pub use files::read_file;
+pub use files::{read_file, HostFileError};
 
 /// Lines to the host's standard output through semihosting.
 pub struct Semihosting(Option<hio::HostStream>);

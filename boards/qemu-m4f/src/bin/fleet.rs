@@ -84,8 +84,8 @@ fn round(
     ws: &mut Workspace<Q16_16, P>,
     console: &mut impl Console,
 ) -> Result<(), Failure> {
-    let len = read_file("theta.tcml\0", export).map_err(|()| Failure::File("theta.tcml"))?;
-    let given = read_file("args.txt\0", args).map_err(|()| Failure::File("args.txt"))?;
+    let len = read_file("theta.tcml\0", export).map_err(|_| Failure::File("theta.tcml"))?;
+    let given = read_file("args.txt\0", args).map_err(|_| Failure::File("args.txt"))?;
     let text = args.get(..given).ok_or(Failure::Arguments)?;
     let (stream, steps, meta_lr) = parse_arguments(text)?;
     let bytes = export.get(..len).ok_or(Failure::File("theta.tcml"))?;
