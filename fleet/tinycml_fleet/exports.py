@@ -48,8 +48,10 @@ def project(template: Template, omega: np.ndarray, lam: np.ndarray) -> tuple[np.
     omega = np.clip(np.asarray(omega, dtype=np.float64), -limit, limit)
     lam = np.clip(np.asarray(lam, dtype=np.float64), template.config.lambda_min,
                   template.config.lambda_max)
-    to_grid = lambda v: fmt._round_half_away(v * SCALE) / SCALE  # noqa: E731
-    omega, lam = to_grid(omega), to_grid(lam)
+    on_grid = fmt.decode_values(fmt.encode_values(np.concatenate([omega, lam]), fmt.Q8_24),
+                                fmt.Q8_24)
+    omega, lam = on_grid[:len(omega)], on_grid[len(omega):]
+    # Rounding may take a λ at its lower bound just below it.
     lam = np.maximum(lam, np.ceil(template.config.lambda_min * SCALE) / SCALE)
     return omega, lam
 
