@@ -42,7 +42,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--meta-lr", type=float, default=0.3, help="devices' SGD meta rate")
     p.add_argument("--strategy", choices=STRATEGIES, default="fedavg")
     p.add_argument("--server-lr", type=float, default=None,
-                   help="FedAdam's eta or FedAvgM's server learning rate")
+                   help="FedAdam's eta (Flower's default 0.1) or FedAvgM's server "
+                   "learning rate (1.0)")
     p.add_argument("--momentum", type=float, default=0.9, help="FedAvgM's server momentum")
     p.add_argument("--trim", type=float, default=0.2, help="FedTrimmedAvg's beta")
     p.add_argument("--bands", type=int, default=5,
@@ -77,8 +78,9 @@ def inner_strategy(args: argparse.Namespace, sample: int) -> flower.Strategy:
                   min_available_nodes=sample, min_evaluate_nodes=0)
     if args.strategy == "fedavg":
         return flower.FedAvg(**common)
+    server_lr = {} if args.server_lr is None else {"eta": args.server_lr}
     if args.strategy == "fedadam":
-        return flower.FedAdam(**common, eta=args.server_lr or 0.01, eta_l=args.meta_lr)
+        return flower.FedAdam(**common, **server_lr, eta_l=args.meta_lr)
     if args.strategy == "fedavgm":
         return flower.FedAvgM(**common, server_learning_rate=args.server_lr or 1.0,
                               server_momentum=args.momentum)
