@@ -4,13 +4,14 @@
 use std::{env, fs, path::PathBuf};
 
 /// Static RAM each firmware may use, in bytes.
-const BUDGETS: [(&str, u32); 6] = [
+const BUDGETS: [(&str, u32); 7] = [
     ("demo", 48 * 1024),
     ("deploy", 16 * 1024),
     ("digits", 40 * 1024),
     ("dual", 4 * 1024),
     ("dual-meta", 24 * 1024),
     ("persist", 16 * 1024),
+    ("fleet", 16 * 1024),
 ];
 
 fn main() {

@@ -1,6 +1,6 @@
 //! What the QEMU boards share, so that neither copies the other: a semihosting [`Console`],
-//! the exit status QEMU passes on to CI, the peak stack, and an instruction counter built on
-//! SysTick.
+//! the exit status QEMU passes on to CI, the peak stack, an instruction counter built on
+//! SysTick, and host files read through semihosting ([`read_file`]).
 //!
 //! Peak stack: the boards enable cortex-m-rt's `paint-stack`, which fills the stack region
 //! (from `_stack_end`, just above the statics, up to `_stack_start`) with 0xCCCC_CCCC before
@@ -26,6 +26,9 @@ use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::exception;
 use cortex_m_semihosting::{debug, hio};
 use tinycml_app::{bench::Meter, console::format, Console};
+
+mod files;
+pub use files::{read_file, HostFileError};
 
 /// Lines to the host's standard output through semihosting.
 pub struct Semihosting(Option<hio::HostStream>);
