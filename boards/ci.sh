@@ -53,7 +53,9 @@ run qemu-m0 dual expected-dual.txt
 run qemu-riscv demo expected-demo.txt
 run qemu-riscv dual expected-dual.txt
 for profile in release lean; do # the adapt-only firmware checks its φ against the host's replay
-    (cd qemu-m4f-lean && cargo run -q --profile "$profile") | tee /dev/stderr | grep -q 'matches the host$'
+    lean_out=$(cd qemu-m4f-lean && cargo run -q --profile "$profile")
+    echo "$lean_out"
+    grep -q 'matches the host$' <<<"$lean_out"
     echo "qemu-m4f-lean adapt ($profile): φ matches the build host's"
 done
 
