@@ -79,11 +79,16 @@ fn meta_steps(
     out: &Path,
     stream: &device::Stream,
     steps: u32,
+    batch: u32,
     meta_lr: f64,
 ) -> Result<String, ToolError> {
     let (cml, mut theta) = read_theta(theta_path)?;
     let mut ws = Box::new(Workspace::<Q16_16, P>::new());
-    let report = device::local_round(&cml, &mut theta, &mut ws, stream, steps, meta_lr)?;
+    let report = if batch == 1 {
+        device::local_round(&cml, &mut theta, &mut ws, stream, steps, meta_lr)?
+    } else {
+        device::batched_round(&cml, &mut theta, &mut ws, stream, steps, batch, meta_lr)?
+    };
     let bytes = write_theta(out, &cml, &theta)?;
     Ok(format!(
         "{{\"device\": {}, \"round\": {}, \"tasks\": {}, \"dropped\": {}, \"mean_query_loss\": {}, \"bytes\": {}, \"fingerprint\": \"{:#018x}\"}}",
@@ -118,14 +123,15 @@ fn run(command: Command) -> Result<String, ToolError> {
             stream,
             steps,
             meta_lr,
-        }
-        | Command::Centralized {
+        } => meta_steps(&theta, &out, &stream, steps, 1, meta_lr),
+        Command::Centralized {
             theta,
             out,
             stream,
             steps,
+            batch,
             meta_lr,
-        } => meta_steps(&theta, &out, &stream, steps, meta_lr),
+        } => meta_steps(&theta, &out, &stream, steps, batch, meta_lr),
         Command::Score { theta, tasks } => {
             let (cml, theta) = read_theta(&theta)?;
             let score = score::score(&cml, &theta, tasks)?;

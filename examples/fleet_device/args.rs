@@ -35,8 +35,10 @@ pub enum Command {
         out: PathBuf,
         /// Its task seed and amplitude range (device 0, round 0).
         stream: crate::device::Stream,
-        /// Meta-steps (one task each): the fleet's total task evaluations.
+        /// Meta-steps: `steps × batch` is the fleet's total task evaluations.
         steps: u32,
+        /// Tasks per meta-step, their estimates averaged (1: one task each, as a device).
+        batch: u32,
         /// SGD learning rate of the meta-steps.
         meta_lr: f64,
     },
@@ -53,7 +55,7 @@ pub enum Command {
 pub const USAGE: &str = "usage:
   fleet_device init --out FILE [--init-seed N]
   fleet_device step --theta FILE --out FILE --device ID --round R --seed S --steps L --meta-lr LR [--amplitude LO:HI]
-  fleet_device centralized --theta FILE --out FILE --seed S --steps N --meta-lr LR [--amplitude LO:HI]
+  fleet_device centralized --theta FILE --out FILE --seed S --steps N --meta-lr LR [--batch B] [--amplitude LO:HI]
   fleet_device score --theta FILE [--tasks N]";
 
 /// Flags given as `--name value` pairs, each used at most once.
@@ -143,6 +145,14 @@ fn meta_lr(flags: &mut Flags) -> Result<f64, ToolError> {
     Ok(lr)
 }
 
+fn batch(flags: &mut Flags) -> Result<u32, ToolError> {
+    let batch: u32 = flags.optional("batch", 1)?;
+    if !(1..=10_000).contains(&batch) {
+        return Err(usage(format!("--batch wants 1 <= B <= 10000, got {batch}")));
+    }
+    Ok(batch)
+}
+
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, ToolError> {
     let (mode, rest) = args
@@ -176,6 +186,7 @@ pub fn parse(args: &[String]) -> Result<Command, ToolError> {
                 amplitude: flags.amplitude()?,
             },
             steps: flags.required("steps")?,
+            batch: batch(&mut flags)?,
             meta_lr: meta_lr(&mut flags)?,
         },
         "score" => Command::Score {
