@@ -29,7 +29,10 @@ use device::{network, Net, P};
 use error::ToolError;
 use std::path::Path;
 use tinycml::store::{self, ValueType};
-use tinycml::{Cml, ComplexSynapse, Config, Estimator, Learn, SplitMix64, Workspace, Q16_16};
+use tinycml::{
+    Cml, ComplexSynapse, Config, Estimator, Learn, MetaGradient, MetaOptimizer, Sgd, SplitMix64,
+    Workspace, Q16_16,
+};
 
 /// The settings stored with the fleet's θ: the boards' on-device meta-learning settings
 /// (`boards/app/src/plans.rs`, `ON_DEVICE`): short phases, β = 0.1, symmetric estimator.
@@ -87,7 +90,7 @@ fn meta_steps(
     let report = if batch == 1 {
         device::local_round(&cml, &mut theta, &mut ws, stream, steps, meta_lr)?
     } else {
-        device::batched_round(&cml, &mut theta, &mut ws, stream, steps, batch, meta_lr)?
+        batched_round(&cml, &mut theta, &mut ws, stream, steps, batch, meta_lr)?
     };
     let bytes = write_theta(out, &cml, &theta)?;
     Ok(format!(
@@ -152,4 +155,53 @@ fn main() {
             std::process::exit(error.exit_code());
         }
     }
+}
+
+/// [`device::local_round`] with `batch` tasks per meta-step, their estimates averaged:
+/// `steps × batch` tasks in `steps` updates, as a fleet of `batch` devices takes them in
+/// parallel. Tasks whose estimate fails are left out of their batch; a batch with none leaves
+/// θ as it was. Host only: the boards' fleet firmware includes `device.rs` and holds no batch.
+fn batched_round(
+    cml: &Cml<Q16_16, Net, P>,
+    theta: &mut ComplexSynapse<Q16_16, P>,
+    ws: &mut Workspace<Q16_16, P>,
+    stream: &device::Stream,
+    steps: u32,
+    batch: u32,
+    meta_lr: f64,
+) -> Result<device::RoundReport, tinycml::Error> {
+    let mut sgd = Sgd::<Q16_16>::new(meta_lr)?;
+    let mut rng = SplitMix64::new(device::stream_seed(
+        stream.seed,
+        stream.device,
+        stream.round,
+    ));
+    let mut sums = Box::new(MetaGradient::<Q16_16, P>::new());
+    let mut report = device::RoundReport::default();
+    let mut loss_sum = 0.0;
+    for _ in 0..steps {
+        sums.clear();
+        for _ in 0..batch {
+            let task = device::draw_task(&mut rng, stream.amplitude)?;
+            match cml.estimate(theta, &task, ws) {
+                Ok(task_report) => {
+                    sums.add(ws);
+                    report.used += 1;
+                    loss_sum += tinycml::Scalar::to_f64(task_report.query_loss);
+                }
+                Err(_) => report.dropped += 1,
+            }
+        }
+        if sums.tasks() > 0 {
+            let (g_omega, g_lambda) = sums.sums();
+            if sgd
+                .step(theta, g_omega, g_lambda, sums.tasks(), &cml.bounds())
+                .is_err()
+            {
+                report.dropped += sums.tasks();
+            }
+        }
+    }
+    report.mean_query_loss = loss_sum / f64::from(report.used.max(1));
+    Ok(report)
 }

@@ -8,8 +8,8 @@
 //! sinusoid family's, with the amplitude drawn from the device's own range (non-IID fleets).
 
 use tinycml::{
-    Activation, Cml, ComplexSynapse, Error, MetaGradient, MetaOptimizer, Mlp, Sgd, Shot,
-    SplitMix64, Task, Workspace, Q16_16,
+    Activation, Cml, ComplexSynapse, Error, MetaOptimizer, Mlp, Sgd, Shot, SplitMix64, Task,
+    Workspace, Q16_16,
 };
 
 /// The network every device runs: 1-16-16-1 with tanh hidden units (the main job's units on
@@ -106,50 +106,6 @@ pub fn local_round(
                 loss_sum += tinycml::Scalar::to_f64(task_report.query_loss);
             }
             Err(_) => report.dropped += 1,
-        }
-    }
-    report.mean_query_loss = loss_sum / f64::from(report.used.max(1));
-    Ok(report)
-}
-
-/// [`local_round`] with `batch` tasks per meta-step, their estimates averaged: `steps × batch`
-/// tasks in `steps` updates, as a fleet of `batch` devices takes them in parallel. Tasks whose
-/// estimate fails are left out of their batch; a batch with none leaves θ as it was.
-pub fn batched_round(
-    cml: &Cml<Q16_16, Net, P>,
-    theta: &mut ComplexSynapse<Q16_16, P>,
-    ws: &mut Workspace<Q16_16, P>,
-    stream: &Stream,
-    steps: u32,
-    batch: u32,
-    meta_lr: f64,
-) -> Result<RoundReport, Error> {
-    let mut sgd = Sgd::<Q16_16>::new(meta_lr)?;
-    let mut rng = SplitMix64::new(stream_seed(stream.seed, stream.device, stream.round));
-    let mut sums = Box::new(MetaGradient::<Q16_16, P>::new());
-    let mut report = RoundReport::default();
-    let mut loss_sum = 0.0;
-    for _ in 0..steps {
-        sums.clear();
-        for _ in 0..batch {
-            let task = draw_task(&mut rng, stream.amplitude)?;
-            match cml.estimate(theta, &task, ws) {
-                Ok(task_report) => {
-                    sums.add(ws);
-                    report.used += 1;
-                    loss_sum += tinycml::Scalar::to_f64(task_report.query_loss);
-                }
-                Err(_) => report.dropped += 1,
-            }
-        }
-        if sums.tasks() > 0 {
-            let (g_omega, g_lambda) = sums.sums();
-            if sgd
-                .step(theta, g_omega, g_lambda, sums.tasks(), &cml.bounds())
-                .is_err()
-            {
-                report.dropped += sums.tasks();
-            }
         }
     }
     report.mean_query_loss = loss_sum / f64::from(report.used.max(1));
