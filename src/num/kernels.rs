@@ -126,18 +126,13 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
                 columns, biases, x, z, sat,
             );
         }
-        let row = columns.as_flattened().iter().zip(biases);
-        let outputs = z.iter_mut().zip(row);
+        let row = columns.as_flattened();
         if conversion_fits::<FA, FP>(1, bound(ones(x_0))) {
-            for (z_i, (&w, &b)) in outputs {
-                let sum = Pair::<FA, FP>::acc_from(b).wrapping_add(wide_mul(w.to_bits(), x_0));
-                *z_i = unclamped_act::<FA, FP>(sum);
-            }
+            forward_one_input(row, biases, x_0, z, sat, |sum, _| {
+                unclamped_act::<FA, FP>(sum)
+            });
         } else {
-            for (z_i, (&w, &b)) in outputs {
-                let sum = Pair::<FA, FP>::acc_from(b).wrapping_add(wide_mul(w.to_bits(), x_0));
-                *z_i = Pair::<FA, FP>::acc_to_act(sum, sat);
-            }
+            forward_one_input(row, biases, x_0, z, sat, Pair::<FA, FP>::acc_to_act);
         }
         return;
     }
@@ -168,6 +163,26 @@ pub(crate) fn forward<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
         });
     } else {
         forward_blocks(live_inputs, biases, z, sat, Pair::<FA, FP>::acc_to_act);
+    }
+}
+
+/// [`forward`] of a one-input layer: each output's bias plus `w_i·x_0`, turned into an
+/// activation by `to_act`.
+#[inline(always)]
+fn forward_one_input<FA, FP>(
+    row: &[FixedI32<FP>],
+    biases: &[FixedI32<FP>],
+    x_0: i32,
+    z: &mut [FixedI32<FA>],
+    sat: &mut Saturations,
+    to_act: impl Fn(i64, &mut Saturations) -> FixedI32<FA>,
+) where
+    FA: LeEqU32 + Send + Sync,
+    FP: LeEqU32 + Send + Sync,
+{
+    for (z_i, (&w, &b)) in z.iter_mut().zip(row.iter().zip(biases)) {
+        let sum = Pair::<FA, FP>::acc_from(b).wrapping_add(wide_mul(w.to_bits(), x_0));
+        *z_i = to_act(sum, sat);
     }
 }
 
@@ -267,6 +282,8 @@ pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>
 {
     let frac_act = FixedI32::<FA>::FRAC_NBITS;
     if OUTPUTS == 1 || !HAS_ROUNDED_HIGH_MULTIPLY {
+        // One guard over the whole of `x`: the row below, and ARMv6-M, where nothing is
+        // prescaled and a 64-bit guard per column would cost a library call.
         let product = delta_bound.saturating_mul(bound_of(x, FixedI32::to_bits));
         if !rounded_product_fits(product, frac_act) {
             return dense::weight_gradient_generic::<Pair<FA, FP>, INPUTS, OUTPUTS>(
@@ -379,10 +396,6 @@ fn headroom(bound: u64) -> u32 {
 /// modulo 2^32, and the result fits in `i32`, so they agree. On ARMv6-M, which has neither
 /// instruction, the plain [`rounded_product`].
 #[derive(Clone, Copy)]
-#[cfg_attr(
-    all(target_arch = "arm", not(target_has_atomic = "32")),
-    allow(dead_code)
-)]
 struct RoundedProduct {
     x: i32,
     shift: u32,
@@ -407,16 +420,6 @@ impl RoundedProduct {
             low,
         }
     }
-
-    #[inline(always)]
-    fn times(self, d: i32) -> i32 {
-        #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
-        if (1..=31).contains(&self.shift) {
-            let rounded_high = ((d as i64 * self.low as i64 + (1i64 << 31)) >> 32) as i32;
-            return d.wrapping_mul(self.high).wrapping_add(rounded_high);
-        }
-        rounded_product(d, self.x, self.shift)
-    }
 }
 
 /// Multiplication by a factor fixed for a whole loop, rounded to nearest (ties up):
@@ -430,7 +433,11 @@ trait Factor: Copy {
 impl Factor for RoundedProduct {
     #[inline(always)]
     fn times(self, d: i32) -> i32 {
-        RoundedProduct::times(self, d)
+        if HAS_ROUNDED_HIGH_MULTIPLY && (1..=31).contains(&self.shift) {
+            let rounded_high = ((d as i64 * self.low as i64 + (1i64 << 31)) >> 32) as i32;
+            return d.wrapping_mul(self.high).wrapping_add(rounded_high);
+        }
+        rounded_product(d, self.x, self.shift)
     }
 }
 
@@ -555,8 +562,10 @@ pub(crate) fn input_errors<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
 /// with its clamp ([`round_shift_clamp`]).
 #[inline(always)]
 fn pull(lambda: i32, s: i32, frac: u32) -> i32 {
-    #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
-    if (1..=31).contains(&frac) && (s as u32).wrapping_add(1 << (frac - 1)) < (1u32 << frac) {
+    if HAS_ROUNDED_HIGH_MULTIPLY
+        && (1..=31).contains(&frac)
+        && (s as u32).wrapping_add(1 << (frac - 1)) < (1u32 << frac)
+    {
         let shifted = s << (32 - frac);
         return ((lambda as i64 * shifted as i64 + (1i64 << 31)) >> 32) as i32;
     }
