@@ -243,16 +243,6 @@ where
         kernels::forward::<FA, FP, INPUTS, OUTPUTS>(columns, biases, x, z, sat)
     }
     #[inline(always)]
-    fn dense_weight_gradient<const INPUTS: usize, const OUTPUTS: usize>(
-        x: &[Self::Act; INPUTS],
-        delta: &[Self::Param; OUTPUTS],
-        grad_columns: &mut [[Self::Param; OUTPUTS]; INPUTS],
-        sat: &mut Saturations,
-    ) {
-        let bound = kernels::delta_bound(delta);
-        kernels::weight_gradient::<FA, FP, INPUTS, OUTPUTS>(x, delta, bound, grad_columns, sat)
-    }
-    #[inline(always)]
     fn dense_input_errors<const INPUTS: usize, const OUTPUTS: usize>(
         columns: &[[Self::Param; OUTPUTS]; INPUTS],
         x: &[Self::Act; INPUTS],
