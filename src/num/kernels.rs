@@ -14,6 +14,10 @@
 //!
 //! When the guard fails, the kernel calls the generic one: the same bits by construction.
 //! `tests/kernels.rs` compares the two on random inputs, values at the rails included.
+//!
+//! With the `asm` feature on Armv7E-M, the two loops the compiler leaves furthest from the
+//! instruction floor — adding prescaled products into a gradient column, and the input
+//! errors' dot products — run in assembly (`src/num/asm.rs`); the guards stay here.
 
 use super::fixed_point::{round_shift_clamp, wide_mul};
 use super::{FixedPair, Precision, Saturations, Scalar};
@@ -332,7 +336,7 @@ pub(crate) fn weight_gradient<FA, FP, const INPUTS: usize, const OUTPUTS: usize>
             continue;
         }
         match Prescaled::scaled(x_j, x_scale) {
-            Some(by_x) => add_products(column, &scaled_delta, |d| by_x.times(d)),
+            Some(by_x) => add_prescaled_products(column, &scaled_delta, by_x),
             None => column_gradient::<FA, FP>(column, delta, x_j, delta_bound, sat),
         }
     }
@@ -374,6 +378,28 @@ fn add_products<T: Copy, FP>(
     for (g, &v) in gradient.iter_mut().zip(values) {
         *g = FixedI32::from_bits(g.to_bits().saturating_add(product(v)));
     }
+}
+
+/// [`add_products`] by a prescaled factor: `g_i += by.times(v_i)`, saturating. In assembly
+/// with the `asm` feature on Armv7E-M (`src/num/asm.rs`).
+#[inline(always)]
+fn add_prescaled_products<FP>(gradient: &mut [FixedI32<FP>], values: &[i32], by: Prescaled) {
+    #[cfg(tinycml_asm)]
+    super::asm::add_rounded_products(gradient, values, by.0);
+    #[cfg(not(tinycml_asm))]
+    add_products(gradient, values, |v| by.times(v));
+}
+
+/// `Σ w_i·d_i`, wrapping in `i64`: exact wherever the caller's guard has shown the sum fits.
+/// In assembly with the `asm` feature on Armv7E-M (`src/num/asm.rs`).
+#[inline(always)]
+fn dot<FW, FD>(w: &[FixedI32<FW>], d: &[FixedI32<FD>]) -> i64 {
+    #[cfg(tinycml_asm)]
+    return super::asm::dot(w, d);
+    #[cfg(not(tinycml_asm))]
+    w.iter().zip(d).fold(0i64, |sum, (&w_i, &d_i)| {
+        sum.wrapping_add(wide_mul(w_i.to_bits(), d_i.to_bits()))
+    })
 }
 
 /// The largest `k ≤ 31` with `bound·2^k ≤ 2^31`: every `|v| ≤ bound` (as [`bound`] gives
@@ -543,11 +569,7 @@ pub(crate) fn input_errors<FA, FP, const INPUTS: usize, const OUTPUTS: usize>(
         *d_in = if activation.blocks(x_j) {
             FixedI32::ZERO
         } else {
-            let mut sum = 0i64;
-            for (&w, &d_i) in column.iter().zip(delta) {
-                sum = sum.wrapping_add(wide_mul(w.to_bits(), d_i.to_bits()));
-            }
-            let error = FixedI32::<FP>::from_wide(sum, sat);
+            let error = FixedI32::<FP>::from_wide(dot(column, delta), sat);
             activation.backprop::<Pair<FA, FP>>(error, x_j, sat)
         };
     }

@@ -14,6 +14,8 @@
 //! Q16.16. Products are formed in `i64` and rounded once; overflow saturates instead of
 //! wrapping, and the kernels that can saturate count it in a [`Saturations`] counter.
 
+#[cfg(tinycml_asm)]
+mod asm;
 pub mod exp;
 mod fixed_point;
 mod float;
