@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every bench firmware under QEMU `-icount shift=10` and prints its instruction counts,
-# one line per span: `CORE PRECISION NETWORK SPAN INSTRUCTIONS` (CORE: m4f, m0 or riscv), e.g.
+# one line per span: `CORE PRECISION NETWORK SPAN INSTRUCTIONS` (CORE: m4f, m0 or riscv, and
+# m4f-asm: the Cortex-M4F with the library's `asm` feature), e.g.
 #
 #   m4f q16.16 1-40-40-1 inner-step 188595
 #
@@ -35,10 +36,17 @@ RV=$target/riscv32imac-unknown-none-elf/release
 for board in qemu-m4f qemu-m0 qemu-riscv; do
     (cd "$board" && cargo build -q --release)
 done
+# The Cortex-M4F benches again with the library's assembly kernels (core `m4f-asm`), built
+# apart so that the two builds do not overwrite each other.
+M4F_ASM=$target/asm/thumbv7em-none-eabihf/release
+(cd qemu-m4f && cargo build -q --release --features asm --target-dir "$target/asm" \
+    --bin bench --bin bench-digits --bin bench-dual)
 
 # core name machine elf defmt
 runs=("m4f bench mps2-an386 $M4F/bench no" "m4f bench-f32 mps2-an386 $M4F/bench-f32 no"
     "m4f bench-digits mps2-an386 $M4F/bench-digits no" "m4f bench-dual mps2-an386 $M4F/bench-dual no"
+    "m4f-asm bench mps2-an386 $M4F_ASM/bench no" "m4f-asm bench-digits mps2-an386 $M4F_ASM/bench-digits no"
+    "m4f-asm bench-dual mps2-an386 $M4F_ASM/bench-dual no"
     "m0 bench microbit $M0/bench yes" "m0 bench-f32 microbit $M0/bench-f32 yes"
     "m0 bench-dual microbit $M0/bench-dual yes"
     "riscv bench sifive_e $RV/bench no" "riscv bench-f32 sifive_e $RV/bench-f32 no"

@@ -7,7 +7,8 @@
 # (apt binutils-arm-none-eabi) and the firmware built (`cargo build --release` in qemu-m4f).
 set -euo pipefail
 cd "$(dirname "$0")"
-dir=target/thumbv7em-none-eabihf/release
+# DIR: another build of the same firmware (ci.sh passes the `asm` feature's, target/asm/…).
+dir=${1:-target/thumbv7em-none-eabihf/release}
 status=0
 # Not `fleet`: it decodes and encodes exports at run time, and the index checks of
 # `tinycml::store` (`encode_as`, `reserved_bytes_clean`) and of core's `f64::from_str` stay.

@@ -29,18 +29,22 @@ for board in qemu-m4f qemu-m4f-lean qemu-m0 qemu-riscv nrf52840-dk pico esp32c3;
     (cd "$board" && cargo build -q --release && cargo clippy -q --release -- -D warnings)
 done
 (cd qemu-m4f-lean && cargo build -q --profile lean)
+# The library's Armv7E-M assembly kernels (feature `asm`), built apart from the portable ones.
+(cd qemu-m4f && cargo build -q --release --features asm --target-dir ../target/asm &&
+    cargo clippy -q --release --features asm --target-dir ../target/asm -- -D warnings)
 
 echo "== firmware: no index panic left in the Cortex-M4F code"
 ./check-panics.sh
+./check-panics.sh target/asm/thumbv7em-none-eabihf/release
 
 echo "== QEMU: run and diff"
-run() { # board bin expected-file
+run() { # board bin expected-file [cargo options]
     local out
     out=$(mktemp)
-    (cd "$1" && cargo run -q --release --bin "$2") >"$out"
+    (cd "$1" && cargo run -q --release --bin "$2" "${@:4}") >"$out"
     diff -u "$1/$3" "$out"
     rm -f "$out"
-    echo "$1 $2: output matches $3"
+    echo "$1 $2${4:+ ${*:4}}: output matches $3"
 }
 run qemu-m4f demo expected-demo.txt
 run qemu-m4f deploy expected-deploy.txt
@@ -48,6 +52,12 @@ run qemu-m4f digits expected-digits.txt
 run qemu-m4f dual expected-dual.txt
 run qemu-m4f dual-meta expected-dual-meta.txt
 run qemu-m4f persist expected-persist.txt
+asm=(--features asm --target-dir ../target/asm) # the same bits with the assembly kernels
+for bin in demo deploy digits dual dual-meta persist; do
+    run qemu-m4f "$bin" "expected-$bin.txt" "${asm[@]}"
+done
+# The layer kernels against the generic ones on the device, portable and in assembly.
+(cd qemu-m4f && cargo run -q --release --bin kernels && cargo run -q --release --bin kernels "${asm[@]}")
 run qemu-m0 demo expected-demo.txt
 run qemu-m0 dual expected-dual.txt
 run qemu-riscv demo expected-demo.txt

@@ -169,12 +169,17 @@ table() {
     echo "Cortex-M, \`minstret\` on RISC-V): instructions, not cycles. One inner step = forward,"
     echo "backward and update on K = 10 shots; adaptation = the prior's free phase (100 steps);"
     echo "meta-step = one on-device CML meta-step as the demo runs it (free 40 + nudged 2 × 20"
-    echo "steps, symmetric, SGD, meta-batch 1)."
+    echo "steps, symmetric, SGD, meta-batch 1). \"Q16.16, \`asm\`\": the same firmware built with the"
+    echo "library's \`asm\` feature (the weight-gradient and input-error loops in Armv7E-M assembly),"
+    echo "which gives the same bits: ci.sh runs every Cortex-M4F demo both ways against one expected"
+    echo "output, and the \`kernels\` firmware compares the assembly with the generic kernels on"
+    echo "random layers."
     echo
     echo "| core | network | format | inner step | MACs per step | instructions per MAC | adaptation (100 steps) | CML meta-step |"
     echo "|---|---|---|---|---|---|---|---|"
     local core net fmt label step macs adapt meta
-    for row in "m4f|1-40-40-1|q16.16" "m4f|1-40-40-1|f32" "m4f|1-16-16-1|q16.16" "m4f|1-16-16-1|f32" \
+    for row in "m4f|1-40-40-1|q16.16" "m4f-asm|1-40-40-1|q16.16" "m4f|1-40-40-1|f32" \
+        "m4f|1-16-16-1|q16.16" "m4f-asm|1-16-16-1|q16.16" "m4f|1-16-16-1|f32" \
         "m0|1-16-16-1|q16.16" "m0|1-16-16-1|f32" "riscv|1-16-16-1|q16.16" "riscv|1-16-16-1|f32"; do
         IFS='|' read -r core net fmt <<<"$row"
         pick() { awk -v c="$core" -v n="$net" -v f="$fmt" -v s="$1" \
@@ -185,6 +190,7 @@ table() {
         meta=$(pick meta-step-)
         case "$core/$fmt" in
         m4f/q16.16) label="Cortex-M4F" fmt="Q16.16" ;;
+        m4f-asm/q16.16) label="Cortex-M4F" fmt="Q16.16, \`asm\`" ;;
         m4f/f32) label="Cortex-M4F" fmt="f32 (FPU)" ;;
         m0/q16.16) label="Cortex-M0" fmt="Q16.16" ;;
         m0/f32) label="Cortex-M0" fmt="f32 (soft)" ;;
@@ -197,12 +203,13 @@ table() {
     done
     echo
     local draw steps task
-    dpick() { awk -v s="$1" '$2 == "q16.16" && $3 == "64-32-32-5" && index($4, s) == 1 { print $5 }' \
+    dpick() { awk -v c="${2:-m4f}" -v s="$1" \
+        '$1 == c && $2 == "q16.16" && $3 == "64-32-32-5" && index($4, s) == 1 { print $5 }' \
         "$work/digits-counts"; }
     step=$(dpick inner-step)
     macs=$(dpick macs-per-step)
     adapt=$(dpick adaptation-)
-    steps=$(awk '$3 == "64-32-32-5" && index($4, "adaptation-") == 1 { split($4, a, "-"); print a[2] }' \
+    steps=$(awk '$1 == "m4f" && $3 == "64-32-32-5" && index($4, "adaptation-") == 1 { split($4, a, "-"); print a[2] }' \
         "$work/digits-counts")
     draw=$(dpick draw)
     task=$(dpick task)
@@ -216,6 +223,11 @@ table() {
     echo "| Cortex-M4F | 64-32-32-5 | Q16.16 | $(commas "$step") | $(commas "$macs") |" \
         "$(awk -v a="$step" -v b="$macs" 'BEGIN { printf "%.1f", a / b }') |" \
         "$(commas "$adapt") | $(commas "$draw") | $(commas "$task") |"
+    step=$(dpick inner-step m4f-asm)
+    adapt=$(dpick adaptation- m4f-asm)
+    echo "| Cortex-M4F | 64-32-32-5 | Q16.16, \`asm\` | $(commas "$step") | $(commas "$macs") |" \
+        "$(awk -v a="$step" -v b="$macs" 'BEGIN { printf "%.1f", a / b }') |" \
+        "$(commas "$adapt") | $(commas "$(dpick draw m4f-asm)") | $(commas "$(dpick task m4f-asm)") |"
     echo
     echo "The dual system beside the complex synapse (Q16.16, K = 10, held-out task 0; the same spans"
     echo "as above). The complex synapse adapts every weight (P values), ReLU; the dual system adapts"
