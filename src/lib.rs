@@ -148,7 +148,7 @@ pub use loss::{
     BinaryCrossEntropy, Loss, LossName, MaskedSquaredError, SoftmaxCrossEntropy, SquaredError,
 };
 pub use nn::{Activation, End, Layer, Linear, Mlp, Model, Network, Shape};
-pub use num::{Precision, Q16_16Uniform, Saturations, Scalar, Q16_16, Q8_24};
+pub use num::{GenericKernels, Precision, Q16_16Uniform, Saturations, Scalar, Q16_16, Q8_24};
 pub use optim::{Adam, Bounds, MetaGradient, MetaOptimizer, Sgd};
 pub use rng::SplitMix64;
 pub use synapse::ComplexSynapse;

@@ -1,45 +1,15 @@
 //! The fixed-point kernels (guarded wrapping sums, products without clamps) against the
 //! generic ones they replace, bit for bit and saturation count for saturation count.
 //!
-//! `Slow<N>` is the precision `N` with every kernel left at its generic default (the code
-//! before the fast kernels existed). Random layers of several shapes run through both, with
+//! `GenericKernels<N>` is the precision `N` with every kernel left at its generic default (the
+//! code before the fast kernels existed). Random layers of several shapes run through both, with
 //! values drawn at every scale — from a few steps to the rails of `i32` — so that each kernel's
 //! guard both holds and fails, and with about 40 % exact zeros among the inputs, as after a
 //! ReLU.
 
-use core::marker::PhantomData;
 use tinycml::inner::{Anchor, Strength};
 use tinycml::nn::dense::{self, dense_params, InputErrors};
 use tinycml::*;
-
-/// `N` with the generic kernels.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Slow<N>(PhantomData<N>);
-
-impl<N: Precision> Precision for Slow<N> {
-    type Act = N::Act;
-    type Param = N::Param;
-    type Acc = N::Acc;
-
-    fn name() -> &'static str {
-        "slow"
-    }
-    fn acc_from(bias: Self::Param) -> Self::Acc {
-        N::acc_from(bias)
-    }
-    fn mac(acc: Self::Acc, w: Self::Param, x: Self::Act) -> Self::Acc {
-        N::mac(acc, w, x)
-    }
-    fn acc_add(a: Self::Acc, b: Self::Acc) -> Self::Acc {
-        N::acc_add(a, b)
-    }
-    fn acc_to_act(acc: Self::Acc, sat: &mut Saturations) -> Self::Act {
-        N::acc_to_act(acc, sat)
-    }
-    fn acc_to_param(acc: Self::Acc, sat: &mut Saturations) -> Self::Param {
-        N::acc_to_param(acc, sat)
-    }
-}
 
 /// Random `i32` bits: a scale per call site (vector), then values within it, sometimes the
 /// rails themselves.
@@ -104,7 +74,7 @@ where
         let (mut z_fast, mut z_slow) = ([N::Act::ZERO; O], [N::Act::ZERO; O]);
         let (mut sat_fast, mut sat_slow) = (Saturations::default(), Saturations::default());
         dense::forward::<N, I, O>(columns, biases, &x, &mut z_fast, &mut sat_fast);
-        dense::forward::<Slow<N>, I, O>(columns, biases, &x, &mut z_slow, &mut sat_slow);
+        dense::forward::<GenericKernels<N>, I, O>(columns, biases, &x, &mut z_slow, &mut sat_slow);
         assert_eq!(z_fast, z_slow, "forward, {what}");
         assert_eq!(sat_fast, sat_slow, "forward saturations, {what}");
 
@@ -140,7 +110,7 @@ where
                     errors: &mut e_slow,
                     activation,
                 };
-                dense::backward::<Slow<N>, I, O>(
+                dense::backward::<GenericKernels<N>, I, O>(
                     columns,
                     &x,
                     &delta,
@@ -186,7 +156,7 @@ where
                 Strength::PerWeight(l) => Strength::PerWeight(l),
                 Strength::Uniform(m) => Strength::Uniform(m),
             };
-            let slow = Slow::<N>::descent_update(
+            let slow = GenericKernels::<N>::descent_update(
                 &mut p_slow,
                 &grad,
                 &Anchor {

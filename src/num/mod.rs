@@ -24,7 +24,7 @@ pub mod ln;
 mod precision;
 pub mod tanh;
 
-pub use precision::{FixedPair, Precision, Q16_16Uniform, Q16_16, Q8_24};
+pub use precision::{FixedPair, GenericKernels, Precision, Q16_16Uniform, Q16_16, Q8_24};
 
 use core::fmt::Debug;
 

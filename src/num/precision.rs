@@ -189,6 +189,61 @@ pub type Q16_16Uniform = FixedPair<I16F16, I16F16>;
 /// Q8.24 everywhere: fine steps, but activations limited to ±128.
 pub type Q8_24 = FixedPair<I8F24, I8F24>;
 
+/// The precision `N` with every layer and update kernel at its generic default: the meaning a
+/// fast kernel must keep, bit for bit and clamp for clamp.
+///
+/// For checking kernels, not for running: `tests/kernels.rs` runs each fixed-point kernel
+/// against `GenericKernels<Q16_16>` on the host, and the `kernels` board firmware does the
+/// same on the device, where the `asm` feature's assembly runs. A precision of your own can
+/// be checked the same way.
+///
+/// ```
+/// use tinycml::nn::dense;
+/// use tinycml::{GenericKernels, Saturations, Q16_16};
+/// use fixed::types::{I16F16, I8F24};
+///
+/// let columns = [[I8F24::from_num(0.5), I8F24::from_num(-0.25)]; 3];
+/// let biases = [I8F24::from_num(0.125); 2];
+/// let x = [I16F16::from_num(1.0), I16F16::ZERO, I16F16::from_num(-2.0)];
+/// let (mut fast, mut generic) = ([I16F16::ZERO; 2], [I16F16::ZERO; 2]);
+/// let mut sat = Saturations::default();
+/// dense::forward::<Q16_16, 3, 2>(&columns, &biases, &x, &mut fast, &mut sat);
+/// dense::forward::<GenericKernels<Q16_16>, 3, 2>(&columns, &biases, &x, &mut generic, &mut sat);
+/// assert_eq!(fast, generic);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GenericKernels<N>(PhantomData<N>);
+
+impl<N: Precision> Precision for GenericKernels<N> {
+    type Act = N::Act;
+    type Param = N::Param;
+    type Acc = N::Acc;
+
+    fn name() -> &'static str {
+        "generic kernels"
+    }
+    #[inline(always)]
+    fn acc_from(bias: Self::Param) -> Self::Acc {
+        N::acc_from(bias)
+    }
+    #[inline(always)]
+    fn mac(acc: Self::Acc, w: Self::Param, x: Self::Act) -> Self::Acc {
+        N::mac(acc, w, x)
+    }
+    #[inline(always)]
+    fn acc_add(a: Self::Acc, b: Self::Acc) -> Self::Acc {
+        N::acc_add(a, b)
+    }
+    #[inline(always)]
+    fn acc_to_act(acc: Self::Acc, sat: &mut Saturations) -> Self::Act {
+        N::acc_to_act(acc, sat)
+    }
+    #[inline(always)]
+    fn acc_to_param(acc: Self::Acc, sat: &mut Saturations) -> Self::Param {
+        N::acc_to_param(acc, sat)
+    }
+}
+
 /// `v >> shift` rounded to nearest and clamped to `i32`, counting a clamp.
 #[inline(always)]
 fn round_to_i32(v: i64, shift: u32, sat: &mut Saturations) -> i32 {

@@ -11,45 +11,15 @@
 #![no_std]
 #![no_main]
 
-use core::marker::PhantomData;
 use cortex_m_rt::entry;
 use tinycml::nn::dense::{self, dense_params, InputErrors};
-use tinycml::{Activation, Precision, Saturations, SplitMix64, Q16_16};
+use tinycml::{Activation, GenericKernels, Precision, Saturations, SplitMix64, Q16_16};
 use tinycml_app::console::format;
 use tinycml_app::Console;
 use tinycml_qemu::{exit, Semihosting};
 
-/// [`Q16_16`] with every kernel left at its generic default.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Generic<N>(PhantomData<N>);
-
-impl<N: Precision> Precision for Generic<N> {
-    type Act = N::Act;
-    type Param = N::Param;
-    type Acc = N::Acc;
-
-    fn name() -> &'static str {
-        "generic"
-    }
-    fn acc_from(bias: Self::Param) -> Self::Acc {
-        N::acc_from(bias)
-    }
-    fn mac(acc: Self::Acc, w: Self::Param, x: Self::Act) -> Self::Acc {
-        N::mac(acc, w, x)
-    }
-    fn acc_add(a: Self::Acc, b: Self::Acc) -> Self::Acc {
-        N::acc_add(a, b)
-    }
-    fn acc_to_act(acc: Self::Acc, sat: &mut Saturations) -> Self::Act {
-        N::acc_to_act(acc, sat)
-    }
-    fn acc_to_param(acc: Self::Acc, sat: &mut Saturations) -> Self::Param {
-        N::acc_to_param(acc, sat)
-    }
-}
-
 type Fast = Q16_16;
-type Slow = Generic<Q16_16>;
+type Slow = GenericKernels<Q16_16>;
 type Act = <Fast as Precision>::Act;
 type Param = <Fast as Precision>::Param;
 
