@@ -18,17 +18,20 @@ lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
 assert lines, "no output"
 report = json.loads(lines[-1])
 fields = ["devices", "rounds", "strategy", "mse_k10", "mse_k5", "centralized_mse_k10",
+          "centralized_batched_mse_k10",
           "rejected_updates", "bytes_per_device_round", "seconds", "prior_mse_k10",
           "accepted_updates", "failed_replies", "garbage_replies", "expected_dropouts"]
 missing = [f for f in fields if f not in report]
 assert not missing, f"missing fields: {missing}"
 assert report["devices"] == devices and report["rounds"] == rounds, report
 assert report["qemu_devices"] == qemu_devices, report
-for key in ("mse_k10", "mse_k5", "centralized_mse_k10", "prior_mse_k10", "prior_mse_k5"):
+for key in ("mse_k10", "mse_k5", "centralized_mse_k10", "centralized_batched_mse_k10",
+            "prior_mse_k10", "prior_mse_k5"):
     assert math.isfinite(report[key]) and report[key] > 0, (key, report[key])
 assert report["mse_k10"] < report["prior_mse_k10"], "the fleet did not beat its prior at K = 10"
 assert report["mse_k5"] < report["prior_mse_k5"], "the fleet did not beat its prior at K = 5"
 assert report["centralized_mse_k10"] < report["prior_mse_k10"], "the baseline did not learn"
+assert report["centralized_batched_mse_k10"] < report["prior_mse_k10"], "the batched baseline did not learn"
 assert report["diverged"] == 0, report["diverged"]
 total = report["accepted_updates"] + report["rejected_updates"] + report["failed_replies"]
 assert total == devices * rounds, f"{total} replies accounted for, {devices * rounds} expected"

@@ -4,9 +4,9 @@
 
 The ServerApp starts from the tool's seeded θ, runs `--rounds` rounds of the chosen Flower
 strategy (wrapped in `ValidatedExports`), scores the fleet's θ before and after on the shared
-held-out set (fixed-point adaptation, the tool's `score`), then runs the centralized baseline
-(one learner, as many task evaluations as the accepted replies made) and scores it the same
-way. Everything stays on this machine: the simulation engine's workers are local processes
+held-out set (fixed-point adaptation, the tool's `score`), then runs the centralized baselines
+(one learner, as many task evaluations as the accepted replies made: one task per meta-step,
+and as many tasks per meta-step as there are devices) and scores them the same way. Everything stays on this machine: the simulation engine's workers are local processes
 and Ray is told to use the loopback address.
 """
 
@@ -187,6 +187,18 @@ def main(argv: list[str]) -> int:
         score = device.score(args.tool, central.read_bytes(), args.heldout_tasks)
         report["centralized_mse_k10"] = score["mse_k10"]
         report["centralized_mse_k5"] = score["mse_k5"]
+        # The same task evaluations with the fleet's parallelism: one meta-step per round ×
+        # local step, each averaging the estimates of as many tasks as there are devices.
+        batch = max(args.devices, 1)
+        batched = work / "centralized-batched.tcml"
+        device.run_tool(args.tool, ["centralized", "--theta", str(start_path), "--out",
+                                    str(batched), "--seed", str(args.seed), "--steps",
+                                    str(max(round(fleet_tasks / batch), 1)), "--batch",
+                                    str(batch), "--meta-lr", repr(args.meta_lr)],
+                        timeout=3600)
+        score = device.score(args.tool, batched.read_bytes(), args.heldout_tasks)
+        report["centralized_batched_mse_k10"] = score["mse_k10"]
+        report["centralized_batched_mse_k5"] = score["mse_k5"]
         report["centralized_seconds"] = round(time.monotonic() - began, 1)
     report["seconds"] = round(time.monotonic() - started, 1)
     print(json.dumps(report))
