@@ -139,6 +139,7 @@ fn check_all(bits: &mut Bits, tally: &mut Tally) -> Result<(), (&'static str, &'
     check_layer::<16, 16, { dense_params(16, 16) }>(bits, 100, tally).map_err(shape("16-16"))?;
     check_layer::<13, 7, { dense_params(13, 7) }>(bits, 150, tally).map_err(shape("13-7"))?;
     check_layer::<5, 22, { dense_params(5, 22) }>(bits, 150, tally).map_err(shape("5-22"))?;
+    check_layer::<9, 37, { dense_params(9, 37) }>(bits, 100, tally).map_err(shape("9-37"))?;
     check_layer::<32, 5, { dense_params(32, 5) }>(bits, 100, tally).map_err(shape("32-5"))?;
     check_layer::<1, 40, { dense_params(1, 40) }>(bits, 150, tally).map_err(shape("1-40"))?;
     check_layer::<40, 1, { dense_params(40, 1) }>(bits, 150, tally).map_err(shape("40-1"))?;
